@@ -1,0 +1,1 @@
+"""Reproducible benchmarks of camserver; run ``python -m benchmarks.run`` (see README there)."""

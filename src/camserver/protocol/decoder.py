@@ -1,0 +1,200 @@
+"""Decode the frames of one bsread message.
+
+Sans-I/O: give :meth:`Decoder.decode` the frames of one multipart message (``bytes`` or
+``memoryview``). Uncompressed arrays come back as read-only numpy views over those frames, so no
+pixel is copied. Anything malformed raises :class:`DecodeError` with the reason; no other exception
+escapes, and the decoder stays usable.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from camserver.errors import DecodeError
+from camserver.protocol.channel import ChannelSpec
+from camserver.protocol.compression import bitshuffle_lz4_decode, lz4_decode
+from camserver.protocol.header import DataHeader
+from camserver.protocol.message import ControlMessage, Message
+from camserver.protocol.types import ChannelType, Compression, Timestamp
+
+__all__ = ["Decoder", "InputFrame"]
+
+InputFrame = bytes | bytearray | memoryview
+
+_MAIN_HTYPE = "bsr_m-1.1"
+_TIMESTAMP = {"little": struct.Struct("<qq"), "big": struct.Struct(">qq")}
+_MAX_MAIN_HEADER = 64 * 1024
+_NS_PER_S = 1_000_000_000
+
+
+def _int_field(header: dict[str, Any], key: str, default: int | None) -> int:
+    value = header.get(key, default)
+    if value is None or isinstance(value, bool):
+        raise DecodeError(f"main header field {key!r} is missing or not an integer: {value!r}")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int):
+        raise DecodeError(f"main header field {key!r} is not an integer: {value!r:.40}")
+    return value
+
+
+def _global_timestamp(header: dict[str, Any]) -> Timestamp:
+    raw = header.get("global_timestamp")
+    if raw is None:
+        return Timestamp(0, 0)
+    if not isinstance(raw, dict):
+        raise DecodeError(f"main header global_timestamp is not an object: {raw!r:.60}")
+    sec = _int_field(raw, "sec" if "sec" in raw else "epoch", None)
+    ns = _int_field(raw, "ns", 0)
+    if not 0 <= ns < _NS_PER_S:
+        raise DecodeError(f"main header global_timestamp ns={ns} is outside 0..999999999")
+    return Timestamp(sec, ns)
+
+
+class Decoder:
+    """Decodes bsread messages, caching parsed data headers by their hash.
+
+    ``max_value_bytes`` bounds the size any one value may announce, so a corrupt header cannot
+    make the receiver allocate without limit.
+    """
+
+    def __init__(self, *, cache_size: int = 16, max_value_bytes: int = 1 << 31) -> None:
+        self._cache: OrderedDict[str, DataHeader] = OrderedDict()
+        self._cache_size = cache_size
+        self._max_value_bytes = max_value_bytes
+        self._last: DataHeader | None = None
+
+    def decode(self, frames: Sequence[InputFrame]) -> Message | ControlMessage:
+        """Decode one multipart message; control messages (other htypes) come back as such."""
+        if not frames:
+            raise DecodeError("empty message: no frames")
+        main = self._main_header(frames[0])
+        htype = main.get("htype")
+        if htype != _MAIN_HTYPE:
+            if isinstance(htype, str):
+                return ControlMessage(htype, main)
+            raise DecodeError(f"main header has no htype string: {htype!r:.40}")
+        pulse_id = _int_field(main, "pulse_id", 0)
+        if pulse_id < 0:
+            raise DecodeError(f"main header pulse_id is negative: {pulse_id}")
+        timestamp = _global_timestamp(main)
+        header_hash = main.get("hash")
+        if not isinstance(header_hash, str):
+            raise DecodeError(f"main header hash is missing or not a string: {header_hash!r:.40}")
+        raw_compression = main.get("dh_compression")
+        try:
+            dh_compression = Compression("none" if raw_compression is None else raw_compression)
+        except ValueError:
+            raise DecodeError(f"unknown data header compression {raw_compression!r:.40}") from None
+        if len(frames) < 2:
+            raise DecodeError("message has no data header frame")
+        header = self._data_header(frames[1], dh_compression, header_hash)
+        expected = 2 + 2 * len(header.channels)
+        if len(frames) != expected:
+            raise DecodeError(
+                f"message has {len(frames)} frames, its data header with "
+                f"{len(header.channels)} channels needs {expected}"
+            )
+        data: dict[str, Any] = {}
+        stamps: dict[str, Timestamp | None] = {}
+        nbytes = 0
+        for index, spec in enumerate(header.channels):
+            value_frame, stamp_frame = frames[2 + 2 * index], frames[3 + 2 * index]
+            data[spec.name] = self._value(spec, value_frame)
+            stamps[spec.name] = self._timestamp(spec, stamp_frame)
+            nbytes += len(value_frame) + len(stamp_frame)
+        nbytes += len(frames[0]) + len(frames[1])
+        format_changed = header is not self._last
+        self._last = header
+        return Message(pulse_id, timestamp, data, header, stamps, format_changed, nbytes)
+
+    @staticmethod
+    def _main_header(frame: InputFrame) -> dict[str, Any]:
+        if len(frame) > _MAX_MAIN_HEADER:
+            raise DecodeError(f"main header of {len(frame)} bytes is implausibly large")
+        try:
+            main: Any = json.loads(bytes(frame))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise DecodeError(f"main header is not valid JSON: {error}") from None
+        if not isinstance(main, dict):
+            raise DecodeError("main header is not a JSON object")
+        return main
+
+    def _data_header(self, frame: InputFrame, compression: Compression, header_hash: str) -> DataHeader:
+        cached = self._cache.get(header_hash)
+        if cached is not None:
+            if cached.frame == frame:
+                self._cache.move_to_end(header_hash)
+                return cached
+            raise DecodeError(
+                f"stale hash: the data header changed but its hash {header_hash!r} did not; "
+                "the sender must recompute the hash over the new header bytes"
+            )
+        header = DataHeader.parse(frame, compression, header_hash)
+        for spec in header.channels:
+            if spec.nbytes > self._max_value_bytes:
+                raise DecodeError(
+                    f"channel {spec.name!r} announces {spec.nbytes} bytes, "
+                    f"more than the limit of {self._max_value_bytes}"
+                )
+        self._cache[header_hash] = header
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return header
+
+    @staticmethod
+    def _timestamp(spec: ChannelSpec, frame: InputFrame) -> Timestamp | None:
+        if len(frame) == 0:
+            return None
+        if len(frame) != _TIMESTAMP["little"].size:
+            raise DecodeError(f"channel {spec.name!r}: timestamp frame of {len(frame)} bytes, expected 16")
+        sec, ns = _TIMESTAMP[spec.encoding].unpack(frame)
+        return Timestamp(sec, ns)
+
+    def _value(self, spec: ChannelSpec, frame: InputFrame) -> Any:
+        if len(frame) == 0:
+            return None
+        itemsize = spec.type.itemsize
+        if spec.type is ChannelType.STRING:
+            raw = self._bytes(spec, frame, None)
+            try:
+                return bytes(raw).decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise DecodeError(f"channel {spec.name!r}: string is not UTF-8: {error}") from None
+        expected = math.prod(spec.shape) * itemsize
+        raw = self._bytes(spec, frame, expected)
+        if len(raw) != expected:
+            raise DecodeError(
+                f"channel {spec.name!r}: value of {len(raw)} bytes, "
+                f"{spec.type.value} shape {list(spec.shape)} needs {expected}"
+            )
+        array = np.frombuffer(raw, spec.dtype)
+        array.flags.writeable = False
+        if spec.is_scalar:
+            return array[0]
+        return array.reshape(spec.numpy_shape)
+
+    @staticmethod
+    def _bytes(
+        spec: ChannelSpec, frame: InputFrame, expected: int | None
+    ) -> InputFrame | np.ndarray[Any, np.dtype[np.uint8]]:
+        """The value bytes of a frame, decompressed if the channel says so."""
+        if spec.compression is Compression.NONE:
+            return frame
+        try:
+            if spec.compression is Compression.BITSHUFFLE_LZ4:
+                unpacked = bitshuffle_lz4_decode(frame, spec.type.itemsize, expected_nbytes=expected)
+                return unpacked.view(np.uint8)
+            if expected is None:
+                # an lz4 string: the prefix is the only size there is; accept either byte order
+                return lz4_decode(frame, expected_nbytes=None)
+            return lz4_decode(frame, expected_nbytes=expected)
+        except DecodeError as error:
+            raise DecodeError(f"channel {spec.name!r}: {error}") from None

@@ -1,0 +1,23 @@
+"""ZMQ transport for bsread streams: the only package that imports zmq.
+
+:class:`Publisher` sends dictionaries of values as bsread messages (PUB or PUSH, whole-message
+drops counted, connected clients from the socket monitor); :class:`Subscriber` receives and decodes
+them (SUB or PULL, zero copy, decode errors and pulse-id gaps counted instead of raised).
+"""
+
+from camserver.transport.address import SocketMode, bind_endpoint, host_port, normalize_address
+from camserver.transport.client_monitor import ClientMonitor
+from camserver.transport.publisher import Publisher, PublisherStatistics
+from camserver.transport.subscriber import Subscriber, SubscriberStatistics
+
+__all__ = [
+    "ClientMonitor",
+    "Publisher",
+    "PublisherStatistics",
+    "SocketMode",
+    "Subscriber",
+    "SubscriberStatistics",
+    "bind_endpoint",
+    "host_port",
+    "normalize_address",
+]

@@ -1,0 +1,150 @@
+"""Send bsread messages on a ZMQ PUB or PUSH socket."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import zmq
+
+from camserver.errors import TransportError
+from camserver.protocol import (
+    Compression,
+    CompressionPolicy,
+    Encoder,
+    HeaderStrategy,
+    Timestamp,
+)
+from camserver.transport.address import SocketMode, bind_endpoint, normalize_address
+from camserver.transport.client_monitor import ClientMonitor
+
+__all__ = ["Publisher", "PublisherStatistics"]
+
+
+@dataclass(slots=True)
+class PublisherStatistics:
+    """Counters of one publisher. ``dropped`` counts whole messages that could not be queued."""
+
+    sent: int = 0
+    dropped: int = 0
+    bytes_sent: int = 0
+    header_changes: int = 0
+    withheld_values: int = 0
+
+
+class Publisher:
+    """A bsread sender: encodes dictionaries of values and sends each as one multipart message.
+
+    * ``mode`` PUB (fan-out; the default, as CamServer) or PUSH (load-balanced, lossless when
+      blocking). ``bind=True`` binds ``address`` (port 0 = any free port; see :attr:`address`),
+      otherwise connects to it.
+    * ``queue_size`` is the send high-water mark. A non-blocking send (``block=False``) that finds
+      the queue full drops the *whole* message and counts it; a message is never sent in part.
+      ``block=True`` waits, for at most ``send_timeout`` seconds if given, then drops and counts.
+    * ``linger`` is how long a closing socket keeps trying to deliver queued messages (None: until
+      they are delivered).
+    * PUB never waits for slow subscribers: ZMQ drops their messages at the high-water mark, and
+      each subscriber sees (and camserver's :class:`Subscriber` counts) the gap in pulse ids.
+      ``nodrop=True`` makes a PUB behave like PUSH instead: a full subscriber queue holds the
+      publisher back (blocking) or drops the whole message, counted here.
+    * Values are passed without copying: do not modify an array after sending it.
+    """
+
+    def __init__(
+        self,
+        address: str,
+        *,
+        mode: SocketMode | str = SocketMode.PUB,
+        bind: bool = True,
+        queue_size: int = 10,
+        block: bool = False,
+        send_timeout: float | None = None,
+        linger: float | None = 1.0,
+        nodrop: bool = False,
+        header_strategy: HeaderStrategy = HeaderStrategy.ON_CHANGE,
+        allow_type_changes: bool = True,
+        allow_shape_changes: bool = True,
+        compression: CompressionPolicy | None = None,
+        header_compression: Compression = Compression.NONE,
+        context: zmq.Context[zmq.Socket[bytes]] | None = None,
+    ) -> None:
+        self.mode = SocketMode.parse(mode) if isinstance(mode, str) else mode
+        if self.mode not in (SocketMode.PUB, SocketMode.PUSH):
+            raise TransportError(f"a publisher sends with PUB or PUSH, not {self.mode}")
+        self.block = block
+        self.statistics = PublisherStatistics()
+        self._encoder = Encoder(
+            strategy=header_strategy,
+            allow_type_changes=allow_type_changes,
+            allow_shape_changes=allow_shape_changes,
+            compression=compression,
+            header_compression=header_compression,
+        )
+        context = context or zmq.Context.instance()
+        socket: zmq.Socket[bytes] = context.socket(zmq.PUB if self.mode is SocketMode.PUB else zmq.PUSH)
+        self._socket = socket
+        try:
+            socket.setsockopt(zmq.SNDHWM, max(1, queue_size))
+            socket.setsockopt(zmq.LINGER, -1 if linger is None else int(linger * 1000))
+            if send_timeout is not None:
+                socket.setsockopt(zmq.SNDTIMEO, int(send_timeout * 1000))
+            if nodrop and self.mode is SocketMode.PUB:
+                socket.setsockopt(zmq.XPUB_NODROP, 1)
+            target = normalize_address(address)
+            if "[" in target:
+                socket.setsockopt(zmq.IPV6, 1)
+            self._monitor = ClientMonitor(socket)
+            if bind:
+                socket.bind(bind_endpoint(target))
+                endpoint = socket.getsockopt(zmq.LAST_ENDPOINT)
+                self.address = endpoint.decode() if isinstance(endpoint, bytes) else str(endpoint)
+            else:
+                socket.connect(target)
+                self.address = target
+        except zmq.ZMQError as error:
+            socket.close(linger=0)
+            action = "bind" if bind else "connect"
+            raise TransportError(f"cannot {action} a {self.mode} socket on {address}: {error}") from None
+        self._flags = 0 if block else zmq.NOBLOCK
+        self.closed = False
+
+    @property
+    def clients(self) -> int:
+        """Peers connected to this socket now."""
+        return self._monitor.clients
+
+    def seconds_without_clients(self) -> float:
+        """Seconds since the last peer left (or since opening); 0 while any peer is connected."""
+        return self._monitor.seconds_without_clients()
+
+    def send(self, data: Mapping[str, Any], *, pulse_id: int, timestamp: Timestamp | None = None) -> bool:
+        """Send one message; False if it was dropped (and counted). Raises :class:`EncodeError`
+        for values that cannot be encoded."""
+        encoded = self._encoder.encode(data, pulse_id=pulse_id, timestamp=timestamp)
+        tracker = self._encoder.tracker
+        self.statistics.header_changes = tracker.header_changes
+        self.statistics.withheld_values = tracker.withheld
+        try:
+            self._socket.send_multipart(encoded.frames, flags=self._flags, copy=False)  # type: ignore[arg-type]
+        except zmq.Again:
+            self.statistics.dropped += 1
+            return False
+        except zmq.ZMQError as error:
+            raise TransportError(f"cannot send on {self.address}: {error}") from None
+        self.statistics.sent += 1
+        self.statistics.bytes_sent += encoded.nbytes
+        return True
+
+    def close(self) -> None:
+        """Close the socket (pending messages get ``linger`` seconds to leave)."""
+        if not self.closed:
+            self.closed = True
+            self._monitor.close()
+            self._socket.close()
+
+    def __enter__(self) -> Publisher:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

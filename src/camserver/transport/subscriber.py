@@ -1,0 +1,165 @@
+"""Receive bsread messages from a ZMQ SUB or PULL socket."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import zmq
+
+from camserver.errors import DecodeError, TransportError
+from camserver.protocol import ControlMessage, Decoder, Message
+from camserver.transport.address import SocketMode, bind_endpoint, normalize_address
+
+__all__ = ["Subscriber", "SubscriberStatistics"]
+
+
+@dataclass(slots=True)
+class SubscriberStatistics:
+    """What a subscriber received, and what it could not use.
+
+    ``missed_pulses`` counts pulse ids skipped in the stream. The step between pulses is learned as
+    the smallest positive step seen, so a 10 Hz camera on a 100 Hz pulse-id clock counts no misses.
+    """
+
+    received: int = 0
+    bytes_received: int = 0
+    decode_errors: int = 0
+    last_decode_error: str = ""
+    control_messages: int = 0
+    format_changes: int = 0
+    missed_pulses: int = 0
+    pulse_gaps: int = 0
+    out_of_order: int = 0
+    last_pulse_id: int | None = None
+    pulse_step: int | None = None
+
+    def record_pulse(self, pulse_id: int) -> None:
+        """Account a received pulse id: gaps, repeats and reversals."""
+        last = self.last_pulse_id
+        self.last_pulse_id = pulse_id
+        if last is None:
+            return
+        delta = pulse_id - last
+        if delta <= 0:
+            self.out_of_order += 1
+            return
+        step = self.pulse_step
+        if step is None or delta < step:
+            # the stream's step is smaller than believed; later gaps are measured in it
+            self.pulse_step = step = delta
+        if delta > step:
+            self.pulse_gaps += 1
+            self.missed_pulses += delta // step - 1
+
+
+class Subscriber:
+    """A bsread receiver: connects (or binds) a SUB or PULL socket and yields decoded messages.
+
+    Arrays are read-only views over the received frames (zero copy). Undecodable messages are
+    counted in :attr:`statistics` and skipped; control messages (``bsr_stop``...) too.
+    """
+
+    def __init__(
+        self,
+        address: str,
+        *,
+        mode: SocketMode | str = SocketMode.SUB,
+        bind: bool = False,
+        queue_size: int = 10,
+        receive_timeout: float | None = 1.0,
+        max_value_bytes: int = 1 << 31,
+        context: zmq.Context[zmq.Socket[bytes]] | None = None,
+    ) -> None:
+        self.mode = SocketMode.parse(mode) if isinstance(mode, str) else mode
+        if self.mode not in (SocketMode.SUB, SocketMode.PULL):
+            raise TransportError(f"a subscriber receives with SUB or PULL, not {self.mode}")
+        self.receive_timeout = receive_timeout
+        self.statistics = SubscriberStatistics()
+        self._decoder = Decoder(max_value_bytes=max_value_bytes)
+        context = context or zmq.Context.instance()
+        socket: zmq.Socket[bytes] = context.socket(zmq.SUB if self.mode is SocketMode.SUB else zmq.PULL)
+        self._socket = socket
+        try:
+            socket.setsockopt(zmq.RCVHWM, max(1, queue_size))
+            socket.setsockopt(zmq.LINGER, 0)
+            if self.mode is SocketMode.SUB:
+                socket.setsockopt(zmq.SUBSCRIBE, b"")
+            target = normalize_address(address)
+            if "[" in target:
+                socket.setsockopt(zmq.IPV6, 1)
+            if bind:
+                socket.bind(bind_endpoint(target))
+                endpoint = socket.getsockopt(zmq.LAST_ENDPOINT)
+                self.address = endpoint.decode() if isinstance(endpoint, bytes) else str(endpoint)
+            else:
+                socket.connect(target)
+                self.address = target
+        except zmq.ZMQError as error:
+            socket.close(linger=0)
+            action = "bind" if bind else "connect"
+            raise TransportError(f"cannot {action} a {self.mode} socket on {address}: {error}") from None
+        self.closed = False
+
+    def receive(self, timeout: float | None = None) -> Message | None:
+        """The next decodable message, or None if none arrives within ``timeout`` seconds
+        (default: the subscriber's ``receive_timeout``; ``math.inf`` waits forever)."""
+        if timeout is None:
+            timeout = self.receive_timeout
+        deadline = None if timeout is None or math.isinf(timeout) else time.monotonic() + timeout
+        while True:
+            remaining_ms = None if deadline is None else max(0, int((deadline - time.monotonic()) * 1000))
+            try:
+                if not self._socket.poll(remaining_ms):
+                    return None
+                frames = self._socket.recv_multipart(copy=False)
+            except zmq.ZMQError as error:
+                if self.closed:
+                    return None
+                raise TransportError(f"cannot receive from {self.address}: {error}") from None
+            message = self._decode([frame.buffer for frame in frames])
+            if message is not None:
+                return message
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
+
+    def _decode(self, frames: list[memoryview]) -> Message | None:
+        statistics = self.statistics
+        try:
+            decoded = self._decoder.decode(frames)
+        except DecodeError as error:
+            statistics.decode_errors += 1
+            statistics.last_decode_error = str(error)
+            return None
+        if isinstance(decoded, ControlMessage):
+            statistics.control_messages += 1
+            return None
+        statistics.received += 1
+        statistics.bytes_received += decoded.nbytes
+        if decoded.format_changed:
+            statistics.format_changes += 1
+        statistics.record_pulse(decoded.pulse_id)
+        return decoded
+
+    def __iter__(self) -> Iterator[Message]:
+        """Messages as they arrive; the iteration ends when none arrives for ``receive_timeout``
+        seconds (or never, if that is None)."""
+        while not self.closed:
+            message = self.receive()
+            if message is None:
+                return
+            yield message
+
+    def close(self) -> None:
+        """Close the socket."""
+        if not self.closed:
+            self.closed = True
+            self._socket.close(linger=0)
+
+    def __enter__(self) -> Subscriber:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
