@@ -73,7 +73,7 @@ def timed(function: Callable[[], object], *, minimum_seconds: float = 0.2, minim
 
 def _figure(value: float | None, unit: str = "") -> str:
     if value is None:
-        return "–"
+        return "-"
     if value == 0:
         return f"0 {unit}".strip()
     magnitude = abs(value)
@@ -154,8 +154,6 @@ def update_document(path: Path, key: str, title: str, description: str, rows: li
     )
     text = path.read_text() if path.exists() else "# Benchmarks\n"
     pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section, text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    found = pattern.search(text)
+    text = pattern.sub(lambda _: section, text) if found else text.rstrip("\n") + "\n\n" + section + "\n"
     path.write_text(text)

@@ -42,9 +42,7 @@ def run_one(name: str, *, smoke: bool) -> list[Row]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="*", help=f"benchmarks to run (default all: {', '.join(available())})")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes; figures are meaningless")
     parser.add_argument("--update-docs", action="store_true", help="record the figures in docs/BENCHMARKS.md")

@@ -23,9 +23,7 @@ def beam(width: int, height: int, step: int) -> np.ndarray:
     y, x = np.ogrid[:height, :width]
     cx = width / 2 + width / 8 * np.sin(step / 50)
     cy = height / 2 + height / 8 * np.cos(step / 70)
-    image = 100 + 3000 * np.exp(
-        -((x - cx) ** 2) / (2 * (width / 25) ** 2) - ((y - cy) ** 2) / (2 * (height / 25) ** 2)
-    )
+    image = 100 + 3000 * np.exp(-((x - cx) ** 2) / (2 * (width / 25) ** 2) - ((y - cy) ** 2) / (2 * (height / 25) ** 2))
     return image.astype(np.uint16)
 
 
@@ -43,9 +41,7 @@ def publish(publisher: Publisher, width: int, height: int, rate: float, stop: th
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=100.0, help="messages per second")
     parser.add_argument("--width", type=int, default=1280)

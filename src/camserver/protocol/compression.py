@@ -76,9 +76,7 @@ def bitshuffle_lz4_decode(
         raise DecodeError(f"bitshuffle_lz4 frame of {total} bytes is shorter than its 12-byte header")
     nbytes, block_bytes = _HEADER.unpack_from(view, 0)
     if expected_nbytes is not None and nbytes != expected_nbytes:
-        raise DecodeError(
-            f"bitshuffle_lz4 frame holds {nbytes} bytes, the data header announces {expected_nbytes}"
-        )
+        raise DecodeError(f"bitshuffle_lz4 frame holds {nbytes} bytes, the data header announces {expected_nbytes}")
     if nbytes % itemsize or block_bytes % itemsize:
         raise DecodeError(
             f"bitshuffle_lz4 sizes ({nbytes} bytes, blocks of {block_bytes}) "

@@ -121,7 +121,9 @@ class Decoder:
             raise DecodeError(f"main header of {len(frame)} bytes is implausibly large")
         try:
             main: Any = json.loads(bytes(frame))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        except (ValueError, RecursionError) as error:
+            # ValueError covers bad JSON, bad UTF-8 and integers too long to convert;
+            # RecursionError deeply nested arrays or objects
             raise DecodeError(f"main header is not valid JSON: {error}") from None
         if not isinstance(main, dict):
             raise DecodeError("main header is not a JSON object")
@@ -133,6 +135,9 @@ class Decoder:
             if cached.frame == frame:
                 self._cache.move_to_end(header_hash)
                 return cached
+            # Forget the cached header: if it was the wrong one (the first message seen under this
+            # hash was corrupt), the stream recovers with its next message instead of never.
+            del self._cache[header_hash]
             raise DecodeError(
                 f"stale hash: the data header changed but its hash {header_hash!r} did not; "
                 "the sender must recompute the hash over the new header bytes"

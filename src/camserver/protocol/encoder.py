@@ -63,7 +63,10 @@ def _value_frame(spec: ChannelSpec, value: Any) -> Frame:
         if not isinstance(value, str):
             kind = type(value).__name__
             raise EncodeError(f"channel {spec.name!r}: a string channel needs str, not {kind}")
-        raw = value.encode("utf-8")
+        try:
+            raw = value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise EncodeError(f"channel {spec.name!r}: string is not encodable as UTF-8: {error}") from None
         if spec.compression is Compression.BITSHUFFLE_LZ4 and raw:
             return bitshuffle_lz4_encode(np.frombuffer(raw, np.uint8)).tobytes()
         return raw
@@ -142,12 +145,8 @@ class Encoder:
             header_compression=header_compression,
         )
 
-    def encode(
-        self, data: Mapping[str, Any], *, pulse_id: int, timestamp: Timestamp | None = None
-    ) -> EncodedMessage:
+    def encode(self, data: Mapping[str, Any], *, pulse_id: int, timestamp: Timestamp | None = None) -> EncodedMessage:
         """Encode one message; ``timestamp`` defaults to now. Raises :class:`EncodeError`."""
         header, values, changed = self.tracker.layout(data)
-        frames, nbytes = encode_frames(
-            header, values, pulse_id=pulse_id, timestamp=timestamp or Timestamp.now()
-        )
+        frames, nbytes = encode_frames(header, values, pulse_id=pulse_id, timestamp=timestamp or Timestamp.now())
         return EncodedMessage(frames, nbytes, changed)

@@ -34,9 +34,7 @@ class DataHeader:
     hash: str
 
     @classmethod
-    def build(
-        cls, channels: tuple[ChannelSpec, ...], compression: Compression = Compression.NONE
-    ) -> DataHeader:
+    def build(cls, channels: tuple[ChannelSpec, ...], compression: Compression = Compression.NONE) -> DataHeader:
         """Serialise ``channels``; raises :class:`EncodeError` for an empty or duplicate channel list."""
         if not channels:
             raise EncodeError("a bsread message needs at least one channel")
@@ -68,7 +66,9 @@ class DataHeader:
             raw = frame
         try:
             document: Any = json.loads(bytes(raw))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        except (ValueError, RecursionError) as error:
+            # ValueError covers bad JSON, bad UTF-8 and integers too long to convert;
+            # RecursionError deeply nested arrays or objects
             raise DecodeError(f"data header is not valid JSON: {error}") from None
         if not isinstance(document, dict):
             raise DecodeError("data header is not a JSON object")

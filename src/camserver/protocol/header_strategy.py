@@ -76,6 +76,13 @@ class HeaderTracker:
         #: values not sent because they did not fit the header (``once``, disallowed changes)
         self.withheld = 0
 
+    def forget(self) -> None:
+        """Describe every channel afresh from the next message on (after a compression change)."""
+        self._specs = {}
+        if self.header is not None:
+            self.header = None
+            self.header_changes += 1
+
     def _describe(self, name: str, value: object) -> ChannelSpec:
         return describe(name, value, self.compression.for_channel(name, is_array=_is_array(value)))
 

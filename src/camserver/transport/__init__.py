@@ -7,6 +7,7 @@ them (SUB or PULL, zero copy, decode errors and pulse-id gaps counted instead of
 
 from camserver.transport.address import SocketMode, bind_endpoint, host_port, normalize_address
 from camserver.transport.client_monitor import ClientMonitor
+from camserver.transport.context import shutdown_context
 from camserver.transport.publisher import Publisher, PublisherStatistics
 from camserver.transport.subscriber import Subscriber, SubscriberStatistics
 
@@ -20,4 +21,5 @@ __all__ = [
     "bind_endpoint",
     "host_port",
     "normalize_address",
+    "shutdown_context",
 ]

@@ -81,9 +81,11 @@ class Publisher:
             compression=compression,
             header_compression=header_compression,
         )
+        target = normalize_address(address)  # a ConfigError before any socket exists
         context = context or zmq.Context.instance()
         socket: zmq.Socket[bytes] = context.socket(zmq.PUB if self.mode is SocketMode.PUB else zmq.PUSH)
         self._socket = socket
+        monitor: ClientMonitor | None = None
         try:
             socket.setsockopt(zmq.SNDHWM, max(1, queue_size))
             socket.setsockopt(zmq.LINGER, -1 if linger is None else int(linger * 1000))
@@ -91,10 +93,9 @@ class Publisher:
                 socket.setsockopt(zmq.SNDTIMEO, int(send_timeout * 1000))
             if nodrop and self.mode is SocketMode.PUB:
                 socket.setsockopt(zmq.XPUB_NODROP, 1)
-            target = normalize_address(address)
             if "[" in target:
                 socket.setsockopt(zmq.IPV6, 1)
-            self._monitor = ClientMonitor(socket)
+            self._monitor = monitor = ClientMonitor(socket)
             if bind:
                 socket.bind(bind_endpoint(target))
                 endpoint = socket.getsockopt(zmq.LAST_ENDPOINT)
@@ -103,6 +104,8 @@ class Publisher:
                 socket.connect(target)
                 self.address = target
         except zmq.ZMQError as error:
+            if monitor is not None:
+                monitor.close()
             socket.close(linger=0)
             action = "bind" if bind else "connect"
             raise TransportError(f"cannot {action} a {self.mode} socket on {address}: {error}") from None
@@ -117,6 +120,15 @@ class Publisher:
     def seconds_without_clients(self) -> float:
         """Seconds since the last peer left (or since opening); 0 while any peer is connected."""
         return self._monitor.seconds_without_clients()
+
+    def set_compression(self, compression: CompressionPolicy, header_compression: Compression) -> None:
+        """Compress from the next message on (the data header, and so its hash, changes)."""
+        tracker = self._encoder.tracker
+        if (tracker.compression, tracker.header_compression) == (compression, header_compression):
+            return
+        tracker.compression = compression
+        tracker.header_compression = header_compression
+        tracker.forget()
 
     def send(self, data: Mapping[str, Any], *, pulse_id: int, timestamp: Timestamp | None = None) -> bool:
         """Send one message; False if it was dropped (and counted). Raises :class:`EncodeError`

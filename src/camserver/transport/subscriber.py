@@ -79,6 +79,7 @@ class Subscriber:
         self.receive_timeout = receive_timeout
         self.statistics = SubscriberStatistics()
         self._decoder = Decoder(max_value_bytes=max_value_bytes)
+        target = normalize_address(address)  # a ConfigError before any socket exists
         context = context or zmq.Context.instance()
         socket: zmq.Socket[bytes] = context.socket(zmq.SUB if self.mode is SocketMode.SUB else zmq.PULL)
         self._socket = socket
@@ -87,7 +88,6 @@ class Subscriber:
             socket.setsockopt(zmq.LINGER, 0)
             if self.mode is SocketMode.SUB:
                 socket.setsockopt(zmq.SUBSCRIBE, b"")
-            target = normalize_address(address)
             if "[" in target:
                 socket.setsockopt(zmq.IPV6, 1)
             if bind:

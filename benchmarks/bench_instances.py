@@ -1,0 +1,261 @@
+"""Instances end to end: start latency, and full-rate camera and pipeline streams to psi-bsread."""
+
+from __future__ import annotations
+
+import multiprocessing
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks.harness import Row
+
+TITLE = "Instances: start latency and full-rate streams through psi-bsread"
+DESCRIPTION = """
+A camserver server runs in this process (`camserver.testing.running_server`, instances are forked
+processes as in production). *Start*: the time from the REST request for a camera (or a pipeline on
+a running camera) to the first message a subscriber receives from it, median of 10 starts; the
+reference is the floor of this machine: forking a process that binds a PUB socket and sends one
+message to a subscriber. CamServer measures about 0.3 s for a camera plus its pipeline here
+(anchors.md). *Streams*: a simulated camera at 100 Hz, optionally through a pipeline with the
+standard config (background, threshold, good region, 5 slices), received by psi-bsread's `Source`
+in this process for the stated time. Delivered rate and pulse-id gaps are counted by the receiver;
+latency is the receive time minus the frame's timestamp (taken when the camera made it); CPU is the
+instance's own share of one core as it reports it. Targets: start <= 0.15 s (issue 4); 2560x2160 at
+100 Hz with zero drops, camera alone (issue 4) and through the standard pipeline (issue 5).
+"""
+
+STANDARD = {
+    "image_background_enable": True,
+    "image_threshold": 150,
+    "image_good_region": {"threshold": 0.3, "gfscale": 1.8},
+    "image_slices": {"number_of_slices": 5, "scale": 2.0, "orientation": "vertical"},
+}
+
+
+def _floor_child(address_queue: Any) -> None:
+    import zmq
+
+    context = zmq.Context()
+    socket = context.socket(zmq.PUB)
+    port = socket.bind_to_random_port("tcp://127.0.0.1")
+    address_queue.put(port)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        socket.send(b"x")
+        time.sleep(0.001)
+    socket.close(linger=0)
+    context.term()
+
+
+def process_floor(repeats: int) -> float:
+    """Median seconds from forking a process to a subscriber receiving its first message."""
+    import zmq
+
+    fork = multiprocessing.get_context("fork")
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        queue = fork.Queue()
+        child = fork.Process(target=_floor_child, args=(queue,), daemon=True)
+        child.start()
+        port = queue.get(timeout=10)
+        context = zmq.Context()
+        subscriber = context.socket(zmq.SUB)
+        subscriber.setsockopt(zmq.SUBSCRIBE, b"")
+        subscriber.connect(f"tcp://127.0.0.1:{port}")
+        assert subscriber.poll(10000)
+        subscriber.recv()
+        samples.append(time.perf_counter() - started)
+        subscriber.close(linger=0)
+        context.term()
+        child.kill()
+        child.join()
+    return statistics.median(samples)
+
+
+def _first_message_after(client: httpx.Client, path: str, *, method: str = "GET", body: Any = None) -> float:
+    from camserver.transport import Subscriber
+
+    started = time.perf_counter()
+    response = client.request(method, path, json=body)
+    response.raise_for_status()
+    with Subscriber(response.json()["stream"], receive_timeout=30) as subscriber:
+        assert subscriber.receive() is not None, f"{path}: no first message"
+    return time.perf_counter() - started
+
+
+def start_latency(client: httpx.Client, repeats: int) -> tuple[float, float]:
+    """Median start-to-first-message of a camera, and of a pipeline on a running camera."""
+    cameras, pipelines = [], []
+    for index in range(repeats):
+        client.delete("/api/v1/cam/bench_start")  # stopped, so the next request starts it afresh
+        cameras.append(_first_message_after(client, "/api/v1/cam/bench_start"))
+        pipelines.append(
+            _first_message_after(
+                client, f"/api/v1/pipeline?instance_id=bench_start_{index}", method="POST",
+                body={"camera_name": "bench_start"},
+            )
+        )  # fmt: skip
+        client.delete(f"/api/v1/pipeline/bench_start_{index}")
+    client.delete("/api/v1/cam/bench_start")
+    return statistics.median(cameras), statistics.median(pipelines)
+
+
+def stream_figures(address: str, seconds: float, mode: str = "SUB") -> dict[str, float]:
+    """Rate, gaps and latency seen by psi-bsread's Source on ``address`` for ``seconds``."""
+    from bsread import PULL, SUB, Source
+
+    from camserver.transport import host_port
+
+    host, port = host_port(address)
+    latencies: list[float] = []
+    received, gaps = 0, 0
+    first_pulse = last_pulse = None
+    with Source(host=host, port=port, mode=SUB if mode == "SUB" else PULL, receive_timeout=5000) as source:
+        message = source.receive()  # the first message may be older: a slow joiner's
+        assert message is not None, f"no message from {address}"
+        started = time.monotonic()
+        while time.monotonic() - started < seconds:
+            message = source.receive()
+            if message is None:
+                break
+            now = time.time()
+            pulse_id = message.data.pulse_id
+            if last_pulse is not None and pulse_id > last_pulse + 1:
+                gaps += pulse_id - last_pulse - 1
+            first_pulse = first_pulse if first_pulse is not None else pulse_id
+            last_pulse = pulse_id
+            received += 1
+            sec, ns = message.data.global_timestamp, message.data.global_timestamp_offset
+            latencies.append(now - (sec + ns * 1e-9))
+        elapsed = time.monotonic() - started
+    latencies.sort()
+    return {
+        "rate": received / elapsed,
+        "gaps": gaps,
+        "p50": 1e3 * latencies[len(latencies) // 2] if latencies else float("nan"),
+        "p99": 1e3 * latencies[int(len(latencies) * 0.99)] if latencies else float("nan"),
+    }
+
+
+def _cpu(client: httpx.Client, kind: str, name: str) -> float:
+    prefix = "cam" if kind == "camera" else "pipeline/instance"
+    info = client.get(f"/api/v1/{prefix}/{name}/info").json()["info"]
+    return float(info["detail"]["cpu"])
+
+
+def camera_stream(client: httpx.Client, name: str, size: tuple[int, int], seconds: float) -> list[Row]:
+    width, height = size
+    camera = {"source": "", "source_type": "simulation", "size_x": width, "size_y": height, "frame_rate": 100}
+    client.post(f"/api/v1/cam/{name}/config", json=camera).raise_for_status()
+    address = client.get(f"/api/v1/cam/{name}").json()["stream"]
+    figures = stream_figures(address, seconds)
+    cpu = _cpu(client, "camera", name)
+    client.delete(f"/api/v1/cam/{name}")
+    label = f"{width}x{height} camera at 100 Hz -> psi-bsread, {seconds:g} s"
+    note = f"p50 {figures['p50']:.1f} ms, p99 {figures['p99']:.1f} ms latency; camera CPU {cpu:.0f} %"
+    return [
+        Row(f"{label}: delivered", figures["rate"], "Hz", "camera rate", 100.0, "100 Hz", figures["rate"] >= 99.0,
+            note=note),
+        Row(f"{label}: pulse-id gaps", figures["gaps"], "frames", target="0", passed=figures["gaps"] == 0,
+            lower_is_better=True),
+    ]  # fmt: skip
+
+
+def pipeline_stream(client: httpx.Client, name: str, size: tuple[int, int], seconds: float) -> list[Row]:
+    width, height = size
+    camera = {"source": "", "source_type": "simulation", "size_x": width, "size_y": height, "frame_rate": 100}
+    client.post(f"/api/v1/cam/{name}/config", json=camera).raise_for_status()
+    client.post(f"/api/v1/pipeline/camera/{name}/background", params={"n_images": 3}).raise_for_status()
+    created = client.post(f"/api/v1/pipeline?instance_id={name}_sp", json={"camera_name": name, **STANDARD})
+    created.raise_for_status()
+    figures = stream_figures(created.json()["stream"], seconds)
+    pipeline_cpu = _cpu(client, "pipeline", f"{name}_sp")
+    camera_cpu = _cpu(client, "camera", name)
+    detail = client.get(f"/api/v1/pipeline/instance/{name}_sp/info").json()["info"]["detail"]
+    client.delete(f"/api/v1/pipeline/{name}_sp")
+    client.delete(f"/api/v1/cam/{name}")
+    label = f"{width}x{height} camera -> standard pipeline -> psi-bsread, {seconds:g} s"
+    note = (
+        f"p50 {figures['p50']:.1f} ms, p99 {figures['p99']:.1f} ms; pipeline CPU {pipeline_cpu:.0f} %, "
+        f"camera {camera_cpu:.0f} %; {detail['processing_time_mean']:.2f} ms processing/frame; "
+        f"pipeline input drops {detail['input_drops']}"
+    )
+    return [
+        Row(f"{label}: delivered", figures["rate"], "Hz", "camera rate", 100.0, "100 Hz", figures["rate"] >= 99.0,
+            note=note),
+        Row(f"{label}: pulse-id gaps", figures["gaps"], "frames", target="0", passed=figures["gaps"] == 0,
+            lower_is_better=True),
+    ]  # fmt: skip
+
+
+def pairs_sustained(client: httpx.Client, seconds: float, limit: int) -> int:
+    """How many 1280x960 @ 100 Hz camera + standard pipeline pairs run at once with zero drops."""
+    sustained = 0
+    for count in range(1, limit + 1):
+        name = f"pair_{count}"
+        camera = {"source": "", "source_type": "simulation", "size_x": 1280, "size_y": 960, "frame_rate": 100}
+        client.post(f"/api/v1/cam/{name}/config", json=camera).raise_for_status()
+        client.post(
+            f"/api/v1/pipeline?instance_id={name}_sp",
+            json={
+                "camera_name": name,
+                "image_threshold": 150,
+                "image_good_region": {"threshold": 0.3},
+                "image_slices": {"number_of_slices": 5},
+            },
+        ).raise_for_status()
+        time.sleep(2.0)  # let every pair settle before counting
+        before = {}
+        for index in range(1, count + 1):
+            detail = client.get(f"/api/v1/pipeline/instance/pair_{index}_sp/info").json()["info"]["detail"]
+            before[index] = (detail["input_drops"], detail["tx_count"])
+        time.sleep(seconds)
+        clean = True
+        for index in range(1, count + 1):
+            detail = client.get(f"/api/v1/pipeline/instance/pair_{index}_sp/info").json()["info"]["detail"]
+            frames = detail["tx_count"] - before[index][1]
+            if detail["input_drops"] != before[index][0] or frames < 0.99 * 100 * seconds:
+                clean = False
+        if not clean:
+            break
+        sustained = count
+    for index in range(1, limit + 1):
+        client.delete(f"/api/v1/pipeline/pair_{index}_sp")
+        client.delete(f"/api/v1/cam/pair_{index}")
+    return sustained
+
+
+def run(smoke: bool = False) -> list[Row]:
+    from camserver.testing.server import running_server
+
+    seconds = 1.0 if smoke else 20.0
+    repeats = 2 if smoke else 10
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as folder, running_server(Path(folder)) as server:
+        client = httpx.Client(base_url=server.url, timeout=120)
+        small = {"source": "", "source_type": "simulation", "size_x": 640, "size_y": 480, "frame_rate": 100}
+        client.post("/api/v1/cam/bench_start/config", json=small).raise_for_status()
+        floor = process_floor(repeats)
+        camera_start, pipeline_start = start_latency(client, repeats)
+        rows += [
+            Row("camera start: request -> first message", camera_start, "s", "fork + bind + first message", floor,
+                "<= 0.15 s", camera_start <= 0.15, lower_is_better=True),
+            Row("pipeline start on a running camera: request -> first output", pipeline_start, "s",
+                "fork + bind + first message", floor, "", None, lower_is_better=True),
+        ]  # fmt: skip
+        sizes = [(320, 240)] if smoke else [(2560, 2160)]
+        for size in sizes:
+            rows += camera_stream(client, "bench_camera", size, seconds)
+        for size in [(320, 240)] if smoke else [(1280, 960), (2560, 2160)]:
+            rows += pipeline_stream(client, "bench_pipeline", size, seconds)
+        if not smoke:
+            pairs = pairs_sustained(client, 10.0, 4)
+            rows.append(Row("1280x960 @ 100 Hz camera + standard pipeline pairs with zero drops", pairs, "pairs",
+                            note="on this 2-core machine, 10 s each step"))  # fmt: skip
+        client.close()
+    return rows

@@ -1,0 +1,57 @@
+"""The FastAPI application: ``build_app(settings)`` wires services, routes and error handling."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from camserver import __version__
+from camserver.api import cameras, logs, pipelines
+from camserver.api.envelope import install_error_handlers
+from camserver.service import ServerSettings, Services
+
+__all__ = ["build_app"]
+
+DESCRIPTION = """
+camserver runs cameras and processing pipelines, each in its own process, and publishes their
+results as bsread streams over ZMQ. The `/api/v1/cam` and `/api/v1/pipeline` routes answer as
+CamServer's do, in its `{"state", "status", ...}` envelope, with real HTTP status codes on errors.
+"""
+
+
+def build_app(settings: ServerSettings, *, services: Services | None = None, server_url: str | None = None) -> FastAPI:
+    """The application for ``settings``; its lifespan starts and closes the services.
+
+    ``server_url`` is the address instances use to reach this API (default: host and port of the
+    settings).
+    """
+    owned = services is None
+    state = services or Services(settings)
+    url = server_url or f"http://{settings.stream_host}:{settings.port}"
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(state.start, server_url=url)
+        try:
+            yield
+        finally:
+            if owned:
+                await asyncio.to_thread(state.close)
+
+    app = FastAPI(
+        title="camserver",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.services = state
+    install_error_handlers(app)
+    app.include_router(cameras.router)
+    app.include_router(pipelines.router)
+    app.include_router(logs.router)
+    return app

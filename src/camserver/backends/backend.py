@@ -1,0 +1,36 @@
+"""The interface every backend implements: start, stop and observe instances."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from camserver.models.instance import InstanceInfo, InstanceSpec
+
+__all__ = ["Backend"]
+
+
+class Backend(Protocol):
+    """Runs instances somewhere (this host, a cluster) and tells what they do.
+
+    Instances are named by their key (``camera/<id>``, ``pipeline/<id>``: :attr:`InstanceSpec.key`).
+    ``start`` returns once the instance streams (state ``running`` with a stream address) or has
+    failed (state ``failed`` with the reason); it never leaves a half-started instance behind.
+    """
+
+    def start(self, spec: InstanceSpec, *, timeout: float = 30.0) -> InstanceInfo: ...
+
+    def stop(self, key: str, *, timeout: float = 10.0) -> InstanceInfo: ...
+
+    def update_config(self, key: str, config: dict[str, Any], resources: dict[str, Any] | None = None) -> None: ...
+
+    def info(self, key: str) -> InstanceInfo: ...
+
+    def instances(self, *, active_only: bool = True) -> list[InstanceInfo]: ...
+
+    def logs(self, key: str) -> list[list[str]]: ...
+
+    def forget(self, key: str) -> None: ...
+
+    def nodes(self) -> list[dict[str, Any]]: ...
+
+    def close(self, *, timeout: float = 10.0) -> None: ...

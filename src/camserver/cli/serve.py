@@ -1,0 +1,92 @@
+"""``camserver serve``: run the server in the foreground until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+__all__ = ["serve"]
+
+
+def _open_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((host, port))
+    listener.listen(128)
+    listener.set_inheritable(True)
+    return listener
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="interface to bind (default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="REST API port (default 8888; 0 = any free port)")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="configs, backgrounds, scripts (default ./camserver-data)")
+    ] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="add simulated cameras and pipelines")] = False,
+    allow_user_scripts: Annotated[
+        bool, typer.Option("--allow-user-scripts", help="allow uploaded Python functions and sources")
+    ] = False,
+    token: Annotated[str | None, typer.Option(help="bearer token for mutating routes", envvar=None)] = None,
+    no_auth: Annotated[
+        bool, typer.Option("--no-auth", help="allow mutating routes without a token on a non-loopback host")
+    ] = False,
+    config: Annotated[Path | None, typer.Option(help="settings file (TOML or JSON)")] = None,
+    log_level: Annotated[str | None, typer.Option(help="CRITICAL, ERROR, WARNING, INFO or DEBUG")] = None,
+) -> None:
+    """Serve cameras and pipelines over REST on one port; instances run as child processes."""
+    import uvicorn
+
+    from camserver.api import build_app
+    from camserver.errors import ConfigError
+    from camserver.service import ServerSettings
+
+    flags: dict[str, Any] = {
+        key: value
+        for key, value in {
+            "host": host,
+            "port": port,
+            "data_dir": data_dir,
+            "token": token,
+            "log_level": log_level.upper() if log_level else None,
+        }.items()
+        if value is not None
+    }
+    if demo:
+        flags["demo"] = True
+    if allow_user_scripts:
+        flags["allow_user_scripts"] = True
+    try:
+        settings = ServerSettings.load(config_file=config, **flags)
+    except ConfigError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    if not settings.loopback_only and not settings.token and not no_auth:
+        typer.echo(
+            f"error: bound to {settings.host}, reachable from other hosts: give --token (or "
+            "CAMSERVER_TOKEN) so that only its holders can change configs and instances, "
+            "or --no-auth to allow anyone",
+            err=True,
+        )
+        raise typer.Exit(2)
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    try:
+        listener = _open_socket(settings.host, settings.port)
+    except OSError as error:
+        typer.echo(f"error: cannot listen on {settings.host}:{settings.port}: {error}", err=True)
+        raise typer.Exit(2) from None
+    bound_port = listener.getsockname()[1]
+    shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    local_host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else shown_host
+    app = build_app(settings, server_url=f"http://{local_host}:{bound_port}")
+    typer.echo(f"camserver listening on http://{shown_host}:{bound_port} (data in {settings.data_dir})", err=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_level=settings.log_level.lower(), access_log=False))
+    server.run(sockets=[listener])

@@ -1,0 +1,160 @@
+"""Instances: what starts one (the spec), what it reports (statistics), what the server shows (info)."""
+
+from __future__ import annotations
+
+import time
+from enum import IntEnum, StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ExitCode",
+    "InstanceInfo",
+    "InstanceKind",
+    "InstanceSpec",
+    "InstanceState",
+    "InstanceStatistics",
+    "instance_key",
+]
+
+
+class InstanceKind(StrEnum):
+    """What an instance runs."""
+
+    CAMERA = "camera"
+    PIPELINE = "pipeline"
+
+
+def instance_key(kind: InstanceKind | str, instance_id: str) -> str:
+    """How backends name an instance: cameras and pipelines may share an id (``camera/x``)."""
+    return f"{InstanceKind(kind).value}/{instance_id}"
+
+
+class ExitCode(IntEnum):
+    """Exit codes of instance processes (CamServer's where it has them)."""
+
+    OK = 0  #: stopped, finished (records, pid_range) or idle (no client)
+    STARTUP_FAILED = 1  #: the instance could not start; the reason was reported
+    PROCESSING_ERROR = 2  #: processing failed with abort_on_error
+    INPUT_LOST = 4  #: the source or input stream failed for good
+    FORMAT_ERROR = 5  #: frames kept arriving in an unusable format
+    KILLED = -9  #: did not stop in time and was killed
+
+
+class InstanceState(StrEnum):
+    """Where an instance is in its life."""
+
+    STARTING = "starting"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+    FAILED = "failed"
+    RESTARTING = "restarting"
+
+
+class InstanceSpec(BaseModel):
+    """Everything an instance process needs to run, as plain data (it crosses process and node
+    boundaries as JSON). The server resolves names into addresses and files before it starts one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    instance_id: str
+    kind: InstanceKind
+    config: dict[str, Any]
+    config_name: str | None = None
+    port: int | None = Field(None, description="port to bind; None: any free port")
+    bind_host: str = "127.0.0.1"
+    advertised_host: str = "127.0.0.1"
+    server_url: str | None = Field(None, description="REST API of the server, to reconnect to cameras")
+    camera_stream: str | None = Field(None, description="pipelines: the camera's stream address")
+    input_streams: dict[str, str] = Field(default_factory=dict, description="resolved input addresses")
+    background_file: str | None = Field(None, description="the .npy background to subtract, resolved")
+    background_dir: str | None = None
+    user_scripts_dir: str | None = Field(None, description="set only when user scripts are allowed")
+    permanent: bool = False
+    read_only: bool = False
+    log_level: str = "INFO"
+
+    @property
+    def key(self) -> str:
+        """The instance's name in a backend: ``camera/<id>`` or ``pipeline/<id>``."""
+        return instance_key(self.kind, self.instance_id)
+
+
+class InstanceStatistics(BaseModel):
+    """What an instance reports, at most once a second. Every frame that does not leave the
+    instance is counted in one of the drop or skip counters."""
+
+    time: float = Field(default_factory=time.time, description="when these figures were taken (epoch s)")
+    pid: int | None = None
+    rx_count: int = 0
+    rx_rate: float = 0.0
+    tx_count: int = 0
+    tx_rate: float = 0.0
+    bytes_received: int = 0
+    bytes_sent: int = 0
+    throughput: float = Field(0.0, description="bytes per second out, over the last second")
+    input_drops: int = Field(0, description="frames lost before processing (source, pulse-id gaps)")
+    output_drops: int = Field(0, description="whole messages not sent at the high-water mark")
+    processing_errors: int = 0
+    skipped: int = Field(0, description="frames left out on purpose (pause, pid_range, rate limits)")
+    decode_errors: int = 0
+    clients: int = 0
+    cpu: float = Field(0.0, description="percent of one core")
+    memory: int = Field(0, description="resident memory, bytes")
+    frame_shape: list[int] | None = Field(
+        None, min_length=3, max_length=3, description="[width, height, bytes per pixel]"
+    )
+    header_changes: int = 0
+    processing_time_mean: float = Field(0.0, description="ms per frame")
+    processing_time_max: float = Field(0.0, description="ms, over the last second")
+    latency_mean: float = Field(0.0, description="ms from the frame's timestamp to sending")
+    latency_max: float = 0.0
+
+    def camserver_format(self) -> dict[str, Any]:
+        """The statistics under CamServer's keys and formats (``rx``: ``"12.00Hz - 345"``)."""
+        shape = self.frame_shape
+        return {
+            "total_bytes": self.bytes_received or self.bytes_sent,
+            "clients": self.clients,
+            "throughput": self.throughput,
+            "time": time.strftime("%H:%M:%S", time.localtime(self.time)),
+            "rx": f"{self.rx_rate:1.2f}Hz - {self.rx_count}",
+            "tx": f"{self.tx_rate:1.2f}Hz - {self.tx_count}",
+            "pid": str(self.pid) if self.pid is not None else "",
+            "cpu": self.cpu,
+            "memory": self.memory,
+            "header_changes": self.header_changes,
+            "frame_shape": f"{shape[0]}x{shape[1]}x{shape[2]}" if shape else None,
+        }
+
+
+class InstanceInfo(BaseModel):
+    """A running (or recently ended) instance as the server knows it."""
+
+    instance_id: str
+    kind: InstanceKind
+    config_name: str | None = None
+    state: InstanceState
+    stream_address: str | None = None
+    pid: int | None = None
+    exit_code: int | None = None
+    reason: str | None = Field(None, description="why it failed or stopped, in words")
+    last_start_time: str | None = None
+    restarts: int = 0
+    permanent: bool = False
+    read_only: bool = False
+    config: dict[str, Any] = Field(default_factory=dict)
+    statistics: InstanceStatistics = Field(default_factory=InstanceStatistics)
+    node: str = "local"
+
+    @property
+    def key(self) -> str:
+        """The instance's name in a backend: ``camera/<id>`` or ``pipeline/<id>``."""
+        return instance_key(self.kind, self.instance_id)
+
+    @property
+    def active(self) -> bool:
+        """Starting or running."""
+        return self.state in (InstanceState.STARTING, InstanceState.RUNNING)

@@ -1,0 +1,248 @@
+"""The per-pixel work, fused into single passes compiled by numba (``cache=True``, ``nogil=True``).
+
+:func:`pixel_pass` is the heart of the pre-processing chain: one read of the (possibly mirrored,
+rotated or cropped) frame and background views does background subtraction, thresholding, the
+optional write of the C-contiguous output image, both profiles and min/max. The other kernels sum
+bands of a region (slices) and bin frames. Kernels release the GIL, so frames can be processed in
+threads. Profiles ignore NaN pixels; integer frames accumulate in int64, float frames in float64.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numba
+import numpy as np
+
+__all__ = [
+    "MODE_NONE",
+    "MODE_SIGNED",
+    "MODE_SUBTRACT",
+    "PassResult",
+    "band_profiles",
+    "bin_frame",
+    "pixel_pass",
+    "profile_dtype",
+]
+
+MODE_NONE, MODE_SUBTRACT, MODE_SIGNED = 0, 1, 2
+_SMALL = frozenset(np.dtype(name) for name in ("uint8", "int8", "uint16", "int16"))
+_SMALL_WIDTH = 16384  # int32 row totals cannot overflow below this width for 16-bit data
+_FLUSH_ROWS = 16  # int32 column sums are flushed into the int64 profile every 16 rows
+
+Array = np.ndarray[Any, Any]
+
+
+class PassResult(NamedTuple):
+    """What one pass over a frame found: profiles (None unless asked for) and min/max (None if empty)."""
+
+    x_profile: Array | None
+    y_profile: Array | None
+    min_value: Any
+    max_value: Any
+
+
+def profile_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
+    """int64 for integer frames (never uint64), float64 for float frames."""
+    return np.dtype(np.float64) if dtype.kind == "f" else np.dtype(np.int64)
+
+
+@numba.njit(cache=True, nogil=True)
+def _pass_small(src, background, mode, threshold, out, write, profiles, x_profile, y_profile):  # type: ignore[no-untyped-def]
+    height, width = src.shape
+    columns = np.zeros(width, np.int32)
+    low = np.int32(2147483647)
+    high = np.int32(-2147483647)
+    for i in range(height):
+        row = src[i]
+        back = background[i] if mode != 0 else background[0]
+        target = out[i] if write else out[0]
+        total = np.int32(0)
+        for j in range(width):
+            value = np.int32(row[j])
+            if mode != 0:
+                value = np.int32(value - np.int32(back[j]))
+                if mode == 1:
+                    value = max(value, np.int32(0))
+            if value < threshold:
+                value = np.int32(0)
+            if write:
+                target[j] = value
+            if profiles:
+                columns[j] += value
+                total += value
+            low = min(low, value)
+            high = max(high, value)
+        if profiles:
+            y_profile[i] = total
+            if i % 16 == 15 or i == height - 1:
+                for j in range(width):
+                    x_profile[j] += columns[j]
+                    columns[j] = 0
+    return np.int64(low), np.int64(high), height * width
+
+
+@numba.njit(cache=True, nogil=True)
+def _pass_wide(src, background, mode, threshold, out, write, profiles, x_profile, y_profile, zero):  # type: ignore[no-untyped-def]
+    height, width = src.shape
+    low = np.inf
+    high = -np.inf
+    count = 0
+    for i in range(height):
+        row = src[i]
+        back = background[i] if mode != 0 else background[0]
+        target = out[i] if write else out[0]
+        total = zero
+        for j in range(width):
+            value = zero + row[j]
+            if mode != 0:
+                value = value - back[j]
+                if mode == 1 and value < zero:
+                    value = zero
+            if value < threshold:
+                value = zero
+            if write:
+                target[j] = value
+            if value != value:  # noqa: PLR0124  NaN: kept in the image, left out of profiles and min/max
+                continue
+            if profiles:
+                x_profile[j] += value
+                total += value
+            low = min(low, value)
+            high = max(high, value)
+            count += 1
+        if profiles:
+            y_profile[i] = total
+    return low, high, count
+
+
+def pixel_pass(
+    src: Array,
+    background: Array | None = None,
+    *,
+    mode: int = MODE_NONE,
+    threshold: float | None = None,
+    out: Array | None = None,
+    profiles: bool = True,
+) -> PassResult:
+    """One fused pass over ``src`` (2-D, any strides).
+
+    ``background`` (same shape) is subtracted per ``mode`` (MODE_SUBTRACT clamps negatives at 0,
+    MODE_SIGNED keeps them); pixels below ``threshold`` (compared as floats) become 0; the result is
+    written to ``out`` when given (C-contiguous, same shape) and summed into profiles when ``profiles``.
+    ``background`` must already have an integer dtype for integer frames and float64 for float frames.
+    """
+    height, width = src.shape
+    accumulate = profile_dtype(src.dtype)
+    x_profile = np.zeros(width if profiles else 0, accumulate)
+    y_profile = np.zeros(height if profiles else 0, accumulate)
+    if src.size == 0:
+        return PassResult(x_profile if profiles else None, y_profile if profiles else None, None, None)
+    if mode == MODE_NONE or background is None:
+        mode, background = MODE_NONE, np.zeros((1, 1), np.uint16 if src.dtype.kind != "f" else np.float64)
+    write = out is not None
+    target = out if out is not None else np.zeros((1, 1), _result_dtype(src.dtype, mode))
+    small = src.dtype in _SMALL and background.dtype in _SMALL and width < _SMALL_WIDTH
+    if small:
+        limit = (
+            np.int32(min(np.ceil(threshold), 2**31 - 1))
+            if threshold is not None and threshold > 0
+            else np.int32(-(2**31))
+        )
+        low, high, count = _pass_small(src, background, mode, limit, target, write, profiles, x_profile, y_profile)
+    else:
+        limit_value = float(threshold) if threshold is not None and threshold > 0 else -np.inf
+        low, high, count = _pass_wide(
+            src,
+            background,
+            mode,
+            limit_value,
+            target,
+            write,
+            profiles,
+            x_profile,
+            y_profile,
+            accumulate.type(0),
+        )
+    kind = _result_dtype(src.dtype, mode).type
+    minimum, maximum = (kind(low), kind(high)) if count else (np.float64(np.nan), np.float64(np.nan))
+    return PassResult(x_profile if profiles else None, y_profile if profiles else None, minimum, maximum)
+
+
+def _result_dtype(dtype: np.dtype[Any], mode: int) -> np.dtype[Any]:
+    if mode == MODE_SIGNED and dtype.kind != "f":
+        return np.dtype(np.int32)
+    return dtype
+
+
+@numba.njit(cache=True, nogil=True)
+def _column_bands(image, bounds, zero):  # type: ignore[no-untyped-def]
+    bands = bounds.shape[0] - 1
+    result = np.full((bands, image.shape[0]), zero)
+    for i in range(image.shape[0]):
+        row = image[i]
+        for k in range(bands):
+            total = zero
+            for j in range(bounds[k], bounds[k + 1]):
+                value = row[j]
+                if value == value:  # noqa: PLR0124  not NaN (compiled away for integers)
+                    total += value
+            result[k, i] = total
+    return result
+
+
+@numba.njit(cache=True, nogil=True)
+def _row_bands(image, bounds, zero):  # type: ignore[no-untyped-def]
+    bands = bounds.shape[0] - 1
+    result = np.full((bands, image.shape[1]), zero)
+    for k in range(bands):
+        target = result[k]
+        for i in range(bounds[k], bounds[k + 1]):
+            row = image[i]
+            for j in range(image.shape[1]):
+                value = row[j]
+                if value == value:  # noqa: PLR0124  not NaN (compiled away for integers)
+                    target[j] += value
+    return result
+
+
+def band_profiles(image: Array, bounds: Array, *, columns: bool) -> Array:
+    """Profiles of consecutive bands ``bounds[k]:bounds[k+1]``, one row per band.
+
+    ``columns=True``: bands of columns, each summed along x (a y-profile per band); else bands of
+    rows summed along y (an x-profile per band). NaN pixels are left out.
+    """
+    zero = profile_dtype(image.dtype).type(0)
+    edges = np.ascontiguousarray(bounds, dtype=np.int64)
+    return _column_bands(image, edges, zero) if columns else _row_bands(image, edges, zero)  # type: ignore[no-any-return]
+
+
+@numba.njit(cache=True, nogil=True)
+def _bin(image, binning_x, binning_y, mean, out):  # type: ignore[no-untyped-def]
+    height, width = out.shape
+    row_sum = np.zeros(width, np.float64)
+    area = binning_x * binning_y
+    for i in range(height):
+        row_sum[:] = 0.0
+        for a in range(binning_y):
+            row = image[i * binning_y + a]
+            for j in range(width * binning_x):
+                value = row[j]
+                if value == value:  # noqa: PLR0124  not NaN (compiled away for integers)
+                    row_sum[j // binning_x] += value
+        for j in range(width):
+            value = row_sum[j] / area if mean else row_sum[j]
+            out[i, j] = np.uint16(min(max(value, 0.0), 65535.0))
+    return out
+
+
+def bin_frame(image: Array, binning_x: int, binning_y: int, mean: bool) -> Array:
+    """Blocks of ``binning_y`` x ``binning_x`` pixels summed (clipped to 0..65535) or averaged, as uint16.
+
+    The frame is cropped to whole blocks first; NaN pixels count as 0.
+    """
+    height, width = image.shape[0] // binning_y, image.shape[1] // binning_x
+    out = np.empty((height, width), np.uint16)
+    if out.size:
+        _bin(image, binning_x, binning_y, mean, out)
+    return out

@@ -1,0 +1,176 @@
+"""Statistics of one profile: Gaussian fit, centre of mass and RMS with the 5-sigma cut, full widths.
+
+All numbers follow camserver-reference.md §5.3:
+
+* centre of mass / RMS relative to the fit: ``q = p - offset``, normalised by its sum (when not 0),
+  samples further than 5 sigma from the fitted mean set to 0 *without* renormalising, ``com = sum(x q)``,
+  ``rms = sqrt(|sum((x - com)^2 q)|)``;
+* full width at ``threshold`` of (max - min) above the minimum: scan out from the maximum to the first
+  sample at or below the level on each side, interpolate linearly between that sample and its
+  inner neighbour, width in axis units;
+* the good region of a profile: from the maximum to the first sample below
+  ``(max - min) * threshold + min`` on each side, widened by ``gfscale``, clamped to the profile.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import numba
+import numpy as np
+
+from camserver.processing.gaussian import GaussianFit, solve_gaussian
+
+__all__ = ["ProfileStatistics", "analyse_profile", "find_index", "full_width", "good_region_bounds"]
+
+Array = np.ndarray[Any, Any]
+
+
+class ProfileStatistics(NamedTuple):
+    """Everything the default function reports for one profile (fields None when not computable)."""
+
+    fit: GaussianFit | None
+    fit_function: Array | None
+    center_of_mass: float | None
+    rms: float | None
+    fwhm: float | None
+    fw: float | None
+
+
+@numba.njit(cache=True, nogil=True)
+def full_width(profile, axis, threshold):  # type: ignore[no-untyped-def]
+    """Width at ``threshold`` x (max - min) above the minimum; NaN for a flat or 1-sample profile."""
+    n = profile.shape[0]
+    if n < 2:
+        return np.nan
+    peak = np.argmax(profile)
+    low = profile.min()
+    level = (profile[peak] - low) * threshold
+    if profile[peak] == low:
+        return np.nan
+    left = 0
+    for i in range(peak - 1, 0, -1):
+        if profile[i] - low <= level:
+            left = i
+            break
+    right = n - 1
+    for i in range(peak + 1, n):
+        if profile[i] - low <= level:
+            right = i
+            break
+    slope = (profile[left + 1] - profile[left]) / (axis[left + 1] - axis[left])
+    shift_left = (low + level - profile[left]) / slope if slope != 0 and math.isfinite(slope) else 0.0
+    slope = (profile[right] - profile[right - 1]) / (axis[right] - axis[right - 1])
+    shift_right = (low + level - profile[right]) / slope if slope != 0 and math.isfinite(slope) else 0.0
+    return abs((axis[right] + shift_right) - (axis[left] + shift_left))
+
+
+@numba.njit(cache=True, nogil=True)
+def _moments(profile, axis, offset, mean, sigma):  # type: ignore[no-untyped-def]
+    total = 0.0
+    for i in range(profile.shape[0]):
+        total += profile[i] - offset
+    if total == 0.0 or not math.isfinite(total):
+        return np.nan, np.nan
+    cut = 5.0 * sigma
+    center = 0.0
+    for i in range(profile.shape[0]):
+        if not abs(axis[i] - mean) > cut:
+            center += axis[i] * (profile[i] - offset) / total
+    spread = 0.0
+    for i in range(profile.shape[0]):
+        if not abs(axis[i] - mean) > cut:
+            d = axis[i] - center
+            spread += d * d * (profile[i] - offset) / total
+    return center, math.sqrt(abs(spread))
+
+
+@numba.njit(cache=True, nogil=True)
+def _analyse(profile, axis, fw_threshold, curve):  # type: ignore[no-untyped-def]
+    offset, amplitude, mean, sigma, converged = solve_gaussian(profile, axis)
+    inverse = 0.5 / (sigma * sigma) if sigma != 0 else np.inf
+    for i in range(axis.shape[0]):
+        d = axis[i] - mean
+        curve[i] = offset + amplitude * math.exp(-d * d * inverse) if sigma != 0 else offset
+    center, rms = _moments(profile, axis, offset, mean, sigma)
+    fwhm = full_width(profile, axis, 0.5)
+    fw = full_width(profile, axis, fw_threshold) if not math.isnan(fw_threshold) else np.nan
+    return offset, amplitude, mean, sigma, converged, center, rms, fwhm, fw
+
+
+def analyse_profile(profile: Array, axis: Array, fw_threshold: float | None = None) -> ProfileStatistics:
+    """Fit, centre of mass, RMS, FWHM (and the full width at ``fw_threshold``) of ``profile`` over ``axis``.
+
+    An empty profile (or one whose axis has another length) gives all None.
+    """
+    n = profile.shape[0]
+    if n == 0 or axis.shape[0] != n:
+        return ProfileStatistics(None, None, None, None, None, None)
+    values = np.ascontiguousarray(profile, dtype=np.float64)
+    positions = np.ascontiguousarray(axis, dtype=np.float64)
+    curve = np.empty(n, np.float64)
+    level = np.nan if fw_threshold is None else float(fw_threshold)
+    offset, amplitude, mean, sigma, converged, center, rms, fwhm, fw = _analyse(values, positions, level, curve)
+    fit = GaussianFit(float(offset), float(amplitude), float(mean), float(sigma), bool(converged))
+    return ProfileStatistics(
+        fit, curve, float(center), float(rms), float(fwhm), None if fw_threshold is None else float(fw)
+    )
+
+
+@numba.njit(cache=True, nogil=True)
+def _bounds(profile, threshold, gfscale):  # type: ignore[no-untyped-def]
+    n = profile.shape[0]
+    peak = int(np.argmax(profile))
+    low = profile.min()
+    level = (profile[peak] - low) * threshold + low
+    start = peak
+    for i in range(peak, 0, -1):
+        if profile[i] < level:
+            start = i
+            break
+    end = peak
+    for i in range(peak, n):
+        if profile[i] < level:
+            end = i
+            break
+    extension = (end - start) * gfscale - (end - start)
+    first = start - extension / 2
+    last = end + extension / 2
+    first = first if first > 0 else 0.0
+    last = last if last < n - 1 else float(n - 1)
+    return int(first), int(last)
+
+
+def good_region_bounds(profile: Array, threshold: float, gfscale: float) -> tuple[int, int] | None:
+    """``(start, end)`` indices (end exclusive when slicing, as CamServer) or None for an empty profile."""
+    if profile.shape[0] == 0:
+        return None
+    start, end = _bounds(np.ascontiguousarray(profile, dtype=np.float64), float(threshold), float(gfscale))
+    return int(start), int(end)
+
+
+def find_index(axis: Array, item: float) -> int:
+    """Index of ``item`` on a monotonic ``axis`` (CamServer's ``find_index``).
+
+    Ascending: the index of an equal value, else the one before; descending: ``searchsorted`` on the
+    negated axis. Values beyond either end clamp to 0 or ``len(axis) - 1``.
+    """
+    if axis.shape[0] < 2:
+        return 0
+    # Compare as Python floats: a float32 axis would cast a huge ``item`` (a runaway fit) and overflow.
+    first, second, last, item = float(axis[0]), float(axis[1]), float(axis[-1]), float(item)
+    if first > second:
+        if item > first:
+            return 0
+        if item < last:
+            return int(axis.shape[0] - 1)
+        return int(np.searchsorted(-axis, -item))
+    if item < first:
+        return 0
+    if item > last:
+        return int(axis.shape[0] - 1)
+    index = int(np.searchsorted(axis, item))
+    if index < axis.shape[0] and axis[index] == item:
+        return index
+    return index - 1

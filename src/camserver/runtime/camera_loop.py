@@ -1,0 +1,243 @@
+"""The loop inside a camera instance: read a frame, transform it, publish it.
+
+The camera stream carries CamServer's channels ``image, timestamp, width, height, x_axis,
+y_axis`` (plus any extra channels the source delivered with the frame). Config changes arrive over
+the control channel and apply from the next frame; a change to the source itself reopens it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from camserver.errors import CamServerError, SourceError
+from camserver.models.camera import CameraConfig
+from camserver.models.instance import ExitCode, InstanceSpec
+from camserver.protocol import Compression, CompressionPolicy, Timestamp
+from camserver.runtime.camera_transform import CameraTransform
+from camserver.runtime.control import (
+    ConfigCommand,
+    ControlChannel,
+    ExitedReport,
+    StartedReport,
+    StatisticsReport,
+    StopCommand,
+)
+from camserver.runtime.statistics import StatisticsCollector
+from camserver.sources import Frame, Source, create_source
+from camserver.transport import Publisher
+
+__all__ = ["CameraLoop"]
+
+logger = logging.getLogger("camserver.camera")
+
+#: keys that change how frames are transformed or sent, not where they come from
+_NOT_SOURCE_KEYS = frozenset(
+    {
+        "name", "binning_x", "binning_y", "binning_mean", "mirror_x", "mirror_y", "rotate", "roi",
+        "image_background", "camera_calibration", "protocol", "port", "no_client_timeout", "queue_size",
+        "dtype", "check_data", "simulate_pulse_id", "image_compression", "scalar_compression",
+        "data_header_compression", "forwarder_port", "forwarder_compression",
+        "forwarder_data_header_compression", "abort_on_error", "debug", "alias", "group",
+    }
+)  # fmt: skip
+_READ_TIMEOUT = 0.05
+
+
+def _source_part(config: CameraConfig) -> dict[str, Any]:
+    return {key: value for key, value in config.to_dict().items() if key not in _NOT_SOURCE_KEYS}
+
+
+def _compression(config: CameraConfig) -> tuple[CompressionPolicy, Compression]:
+    policy = CompressionPolicy(
+        arrays=Compression(config.image_compression), scalars=Compression(config.scalar_compression)
+    )
+    return policy, Compression(config.data_header_compression)
+
+
+class CameraLoop:
+    """One camera instance. :meth:`run` returns the process exit code."""
+
+    def __init__(
+        self,
+        spec: InstanceSpec,
+        channel: ControlChannel,
+        *,
+        source_factory: Callable[[CameraConfig], Source] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.channel = channel
+        self.config = CameraConfig.load(spec.config)
+        self._user_scripts = spec.user_scripts_dir
+        self._source_factory = source_factory or self._create_source
+        self.statistics = StatisticsCollector()
+        self.transform = CameraTransform(self.config, spec.background_file)
+        self._pulse_id = -1
+        self._stop_reason: str | None = None
+        self._exit_code = ExitCode.OK
+
+    def _create_source(self, config: CameraConfig) -> Source:
+        return create_source(config, user_scripts=Path(self._user_scripts) if self._user_scripts else None)
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Open the source, bind the stream, report started, and loop until stopped."""
+        source = self._source_factory(self.config)
+        source.open()  # SourceError propagates: the entry point reports the failed start
+        try:
+            publisher = self._open_publisher()
+        except CamServerError:
+            source.close()
+            raise
+        forwarder = self._open_forwarder()
+        try:
+            host = self.spec.advertised_host
+            port = publisher.address.rsplit(":", 1)[1]
+            self.channel.send(StartedReport(stream=f"tcp://{host}:{port}", pid=os.getpid()))
+            logger.info("camera %s streaming on tcp://%s:%s", self.config.name, host, port)
+            source = self._loop(source, publisher, forwarder)
+        finally:
+            source.close()
+            publisher.close()
+            if forwarder is not None:
+                forwarder.close()
+        reason = self._stop_reason or "stopped"
+        self.channel.send(StatisticsReport(self._report(publisher)))
+        self.channel.send(ExitedReport(int(self._exit_code), reason))
+        return int(self._exit_code)
+
+    def _open_publisher(self) -> Publisher:
+        policy, header_compression = _compression(self.config)
+        port = self.spec.port or self.config.port or 0
+        return Publisher(
+            f"tcp://{self.spec.bind_host}:{port}",
+            mode="PUB",
+            queue_size=self.config.queue_size,
+            block=False,
+            compression=policy,
+            header_compression=header_compression,
+        )
+
+    def _open_forwarder(self) -> Publisher | None:
+        if not self.config.forwarder_port:
+            return None
+        return Publisher(
+            f"tcp://{self.spec.bind_host}:{self.config.forwarder_port}",
+            mode="PUSH",
+            queue_size=self.config.queue_size,
+            block=False,
+            compression=CompressionPolicy(arrays=Compression(self.config.forwarder_compression)),
+            header_compression=Compression(self.config.forwarder_data_header_compression),
+        )
+
+    def _loop(self, source: Source, publisher: Publisher, forwarder: Publisher | None) -> Source:
+        dropped_before = source.dropped
+        while self._stop_reason is None:
+            for command in self.channel.commands():
+                if isinstance(command, StopCommand):
+                    self._stop_reason = command.reason
+                elif isinstance(command, ConfigCommand):
+                    source, dropped_before = self._apply(command, source, publisher)
+            if self._stop_reason is not None:
+                break
+            frame = source.read(_READ_TIMEOUT)
+            if source.dropped != dropped_before:
+                self.statistics.input_drops += source.dropped - dropped_before
+                dropped_before = source.dropped
+            if frame is not None:
+                self._publish(frame, publisher, forwarder)
+            if self.statistics.due():
+                self.channel.send(StatisticsReport(self._report(publisher)))
+                self._check_clients(publisher)
+        return source
+
+    def _check_clients(self, publisher: Publisher) -> None:
+        timeout = self.config.no_client_timeout
+        if timeout > 0 and publisher.seconds_without_clients() > timeout:
+            self._stop_reason = f"no client connected for {timeout:g} s"
+
+    def _apply(self, command: ConfigCommand, source: Source, publisher: Publisher) -> tuple[Source, int]:
+        try:
+            config = CameraConfig.load(command.config)
+        except CamServerError as error:
+            logger.error("config update refused: %s", error)
+            return source, source.dropped
+        if config.port != self.config.port and config.port:
+            logger.warning("a new port takes effect when the camera restarts")
+        reopen = _source_part(config) != _source_part(self.config)
+        self.config = config
+        self.transform = CameraTransform(config, self.transform.background_file)
+        policy, header_compression = _compression(config)
+        publisher.set_compression(policy, header_compression)
+        if reopen:
+            logger.info("source settings changed: reopening the source")
+            source.close()
+            source = self._source_factory(config)
+            try:
+                source.open()
+            except SourceError as error:
+                self._stop_reason = f"cannot reopen the source: {error}"
+                self._exit_code = ExitCode.INPUT_LOST
+        logger.info("config updated")
+        return source, source.dropped
+
+    # -- per frame ----------------------------------------------------------------------------
+
+    def _next_pulse_id(self, frame: Frame) -> int:
+        if self.config.simulate_pulse_id:
+            pulse_id = int(time.time() * 100)
+        elif frame.pulse_id is not None:
+            pulse_id = frame.pulse_id
+        else:
+            pulse_id = self._pulse_id + 1
+        if self.config.simulate_pulse_id and pulse_id <= self._pulse_id:
+            pulse_id = self._pulse_id + 1  # simulated pulse ids strictly increase
+        self._pulse_id = pulse_id
+        return pulse_id
+
+    def _publish(self, frame: Frame, publisher: Publisher, forwarder: Publisher | None) -> None:
+        started = time.perf_counter()
+        statistics = self.statistics
+        statistics.rx_count += 1
+        statistics.bytes_received += frame.image.nbytes
+        timestamp = frame.timestamp or Timestamp.now()
+        try:
+            image, x_axis, y_axis = self.transform.apply(frame.image)
+        except (CamServerError, ValueError) as error:
+            statistics.processing_errors += 1
+            logger.warning("frame %s not usable: %s", frame.pulse_id, error)
+            if self.config.abort_on_error:
+                self._stop_reason = f"unusable frame: {error}"
+                self._exit_code = ExitCode.FORMAT_ERROR
+            return
+        height, width = image.shape
+        data: dict[str, Any] = dict(frame.extra) if frame.extra else {}
+        data.update(
+            image=image,
+            timestamp=timestamp.seconds,
+            width=width,
+            height=height,
+            x_axis=x_axis,
+            y_axis=y_axis,
+        )
+        pulse_id = self._next_pulse_id(frame)
+        statistics.processing_time(time.perf_counter() - started)
+        if publisher.send(data, pulse_id=pulse_id, timestamp=timestamp):
+            statistics.tx_count += 1
+        statistics.latency(max(0.0, time.time() - timestamp.seconds))
+        statistics.frame_shape = [width, height, image.dtype.itemsize]
+        if forwarder is not None:
+            forwarder.send({f"{self.config.name}:FPICTURE": image}, pulse_id=pulse_id, timestamp=timestamp)
+
+    def _report(self, publisher: Publisher) -> Any:
+        statistics = self.statistics
+        statistics.clients = publisher.clients
+        statistics.output_drops = publisher.statistics.dropped
+        statistics.bytes_sent = publisher.statistics.bytes_sent
+        statistics.header_changes = publisher.statistics.header_changes
+        return statistics.report()

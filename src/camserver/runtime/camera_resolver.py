@@ -1,0 +1,41 @@
+"""Finding a camera's stream again when it goes silent (the camera may have been restarted)."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+
+from camserver.models.instance import InstanceSpec
+
+__all__ = ["CameraResolver"]
+
+logger = logging.getLogger("camserver.pipeline")
+
+
+class CameraResolver:
+    """Asks the server for a camera's stream address (starting the camera if it stopped), as
+    CamServer's pipelines do after ``camera_timeout`` seconds without a frame."""
+
+    def __init__(self, spec: InstanceSpec, *, timeout: float = 10.0) -> None:
+        self.server_url = spec.server_url
+        self.timeout = timeout
+        config = spec.config
+        own_input = spec.input_streams.get("input") or config.get("input_stream")
+        self.is_camera_input = bool(spec.camera_stream) and not own_input
+
+    def resolve(self, camera: str, current: str) -> str:
+        """The camera's stream address now; ``current`` if the server cannot be asked."""
+        if not self.server_url or not camera:
+            return current
+        try:
+            response = httpx.get(f"{self.server_url.rstrip('/')}/api/v1/cam/{camera}", timeout=self.timeout)
+            body = response.json()
+        except (httpx.HTTPError, ValueError) as error:
+            logger.warning("cannot ask the server for camera %s: %s", camera, error)
+            return current
+        stream = body.get("stream") if isinstance(body, dict) else None
+        if response.status_code != 200 or not isinstance(stream, str):
+            logger.warning("the server has no stream for camera %s: %s", camera, body.get("status"))
+            return current
+        return stream

@@ -1,0 +1,370 @@
+"""The loop inside a pipeline instance: receive, gate, process (on threads if asked), send.
+
+One thread receives and sends; processing runs on ``processing_threads`` threads with results sent
+in arrival order. Every message that does not leave the pipeline is counted: input drops (pulse-id
+gaps, out of order, unmatched second-stream partners), skipped (pause, pid_range, downsampling,
+rate limit, a function returning None), processing errors, and output drops at the high-water mark.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from camserver.errors import CamServerError, ConfigError, PermissionDenied
+from camserver.models.instance import ExitCode, InstanceSpec
+from camserver.models.pipeline import PipelineConfig
+from camserver.protocol import Compression, CompressionPolicy, HeaderStrategy, Message, Timestamp
+from camserver.runtime.camera_resolver import CameraResolver
+from camserver.runtime.control import (
+    ConfigCommand,
+    ControlChannel,
+    ExitedReport,
+    StartedReport,
+    StatisticsReport,
+    StopCommand,
+)
+from camserver.runtime.custom_source import CustomSource
+from camserver.runtime.frame_gate import FrameGate, Verdict
+from camserver.runtime.ordered_executor import Completed, OrderedExecutor
+from camserver.runtime.pipeline_stage import Resources, Stage, create_stage
+from camserver.runtime.pulse_aligner import PulseAligner
+from camserver.runtime.recorder import open_recorder
+from camserver.runtime.statistics import StatisticsCollector
+from camserver.transport import Publisher, Subscriber
+
+__all__ = ["PipelineLoop"]
+
+logger = logging.getLogger("camserver.pipeline")
+
+_RECEIVE_TIMEOUT = 0.05
+_SEND_RETRY = 0.25
+Item = tuple[Message, Mapping[str, Any] | None]
+
+
+def _compression(config: PipelineConfig) -> tuple[CompressionPolicy, Compression]:
+    return CompressionPolicy(arrays=Compression(config.data_compression)), Compression(config.data_header_compression)
+
+
+class PipelineLoop:
+    """One pipeline instance. :meth:`run` returns the process exit code."""
+
+    def __init__(self, spec: InstanceSpec, channel: ControlChannel) -> None:
+        self.spec = spec
+        self.channel = channel
+        self.config = PipelineConfig.load(spec.config)
+        self.resources = Resources(spec.background_file, spec.user_scripts_dir)
+        self.statistics = StatisticsCollector()
+        self.gate = FrameGate(self.config)
+        self._stop_reason: str | None = None
+        self._exit_code = ExitCode.OK
+        self._sent = 0
+        self._last_message = time.monotonic()
+        self._input_misses = 0
+        self._input_decode_errors = 0
+        self._reported_misses = 0
+
+    # -- opening and closing ------------------------------------------------------------------
+
+    def _input_address(self) -> str | None:
+        config, streams = self.config, self.spec.input_streams
+        return streams.get("input") or config.input_stream or self.spec.camera_stream or config.bsread_address
+
+    def _open_input(self) -> Subscriber | None:
+        if self.config.pipeline_type == "custom":
+            return None
+        address = self._input_address()
+        if not address:
+            raise ConfigError("the pipeline has no input: give camera_name, input_stream or input_pipeline")
+        bind = self.config.pipeline_type == "fanin"
+        return Subscriber(
+            address,
+            mode=self.config.effective_input_mode,
+            bind=bind,
+            queue_size=max(self.config.queue_size, 10),
+            receive_timeout=_RECEIVE_TIMEOUT,
+        )
+
+    def _open_second_input(self) -> Subscriber | None:
+        config = self.config
+        address = self.spec.input_streams.get("input2") or config.input_stream2
+        mode = config.input_mode2 or "SUB"
+        if not address and config.bsread_address and config.pipeline_type == "processing" and config.camera_name:
+            address, mode = config.bsread_address, config.input_mode2 or "PULL"
+        if not address:
+            return None
+        return Subscriber(address, mode=mode, queue_size=config.merge_queue_size, receive_timeout=0)
+
+    def _open_output(self) -> Any:
+        config = self.config
+        if config.effective_mode == "FILE":
+            return open_recorder(config)
+        policy, header_compression = _compression(config)
+        target = self.spec.input_streams.get("output") or config.output_stream
+        address = target or f"tcp://{self.spec.bind_host}:{self.spec.port or config.port or 0}"
+        block = config.block and config.effective_mode == "PUSH"
+        return Publisher(
+            address,
+            mode=config.effective_mode,
+            bind=target is None,
+            queue_size=config.queue_size,
+            block=block,
+            send_timeout=_SEND_RETRY if block else None,
+            header_strategy=HeaderStrategy.parse(config.create_header),
+            allow_type_changes=config.allow_type_changes,
+            allow_shape_changes=config.allow_shape_changes,
+            compression=policy,
+            header_compression=header_compression,
+        )
+
+    def _stream_address(self, output: Any) -> str:
+        address = getattr(output, "address", None)
+        if address is None:
+            return f"file://{self.config.file}"
+        if self.spec.input_streams.get("output") or self.config.output_stream:
+            return str(address)
+        return f"tcp://{self.spec.advertised_host}:{str(address).rsplit(':', 1)[1]}"
+
+    def run(self) -> int:
+        """Open input, output and stage, report started, loop until stopped or finished."""
+        config = self.config
+        if config.pipeline_type == "script":
+            raise PermissionDenied("script pipelines replace camserver's loop with user code; they are not supported")
+        custom = CustomSource(config, self.resources) if config.pipeline_type == "custom" else None
+        stage = None if custom else create_stage(config, self.resources)
+        source = self._open_input()
+        second = self._open_second_input()
+        try:
+            output = self._open_output()
+        except CamServerError:
+            for subscriber in (source, second):
+                if subscriber is not None:
+                    subscriber.close()
+            raise
+        executor: OrderedExecutor[Item] = OrderedExecutor(
+            lambda item: self._process(stage, item),
+            threads=config.processing_threads,
+            capacity=config.thread_buffer_size,
+        )
+        aligner: PulseAligner[Message] | None = None
+        if second is not None:
+            aligner = PulseAligner(primary_size=config.bsread_image_buf, secondary_size=config.merge_buffer_size)
+        self.channel.send(StartedReport(stream=self._stream_address(output), pid=os.getpid()))
+        logger.info("pipeline %s (%s) running", self.spec.instance_id, config.pipeline_type)
+        try:
+            resolver = CameraResolver(self.spec)
+            self._loop(stage, custom, source, second, aligner, executor, output, resolver)
+            for completed in executor.drain():
+                self._emit(completed, output)
+        finally:
+            executor.close()
+            for subscriber in (source, second):
+                if subscriber is not None:
+                    subscriber.close()
+            self.channel.send(StatisticsReport(self._report(output, source)))
+            output.close()
+        reason = self._stop_reason or "stopped"
+        self.channel.send(ExitedReport(int(self._exit_code), reason))
+        return int(self._exit_code)
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def _loop(
+        self,
+        stage: Stage | None,
+        custom: CustomSource | None,
+        source: Subscriber | None,
+        second: Subscriber | None,
+        aligner: PulseAligner[Message] | None,
+        executor: OrderedExecutor[Item],
+        output: Any,
+        resolver: CameraResolver,
+    ) -> None:
+        while self._stop_reason is None:
+            for command in self.channel.commands():
+                if isinstance(command, StopCommand):
+                    self._stop_reason = command.reason
+                elif isinstance(command, ConfigCommand):
+                    self._apply(command, stage, custom, output)
+            if self._stop_reason is not None:
+                break
+            if custom is not None:
+                try:
+                    produced = custom.produce()
+                except CamServerError as error:
+                    self._failed_frame(None, error)
+                    continue
+                if produced is not None:
+                    data, pulse_id, timestamp = produced
+                    self.statistics.rx_count += 1
+                    self._send(data, pulse_id, timestamp, None, output)
+            else:
+                assert source is not None
+                message = source.receive()
+                if second is not None and aligner is not None:
+                    self._take_second(second, aligner, executor, output)
+                if message is not None:
+                    self._received(message, aligner, executor, output)
+                else:
+                    source = self._idle(source, resolver)
+            for completed in executor.ready():
+                self._emit(completed, output)
+            if self.statistics.due():
+                self.channel.send(StatisticsReport(self._report(output, source)))
+                self._check_clients(output)
+
+    def _received(
+        self,
+        message: Message,
+        aligner: PulseAligner[Message] | None,
+        executor: OrderedExecutor[Item],
+        output: Any,
+    ) -> None:
+        statistics = self.statistics
+        statistics.rx_count += 1
+        statistics.bytes_received += message.nbytes
+        self._last_message = time.monotonic()
+        verdict = self.gate.check(message.pulse_id, message.timestamp)
+        if verdict is Verdict.SKIP:
+            statistics.skipped += 1
+            return
+        if verdict is Verdict.OUT_OF_ORDER:
+            statistics.input_drops += 1
+            return
+        if verdict is Verdict.FINISH:
+            self._stop_reason = "pid_range complete"
+            return
+        if aligner is None:
+            for completed in executor.submit((message, None)):
+                self._emit(completed, output)
+            return
+        for pair in aligner.add_primary(message.pulse_id, message):
+            for completed in executor.submit((pair.primary, pair.secondary)):
+                self._emit(completed, output)
+
+    def _take_second(
+        self, second: Subscriber, aligner: PulseAligner[Message], executor: OrderedExecutor[Item], output: Any
+    ) -> None:
+        wanted = self.config.bsread_channels2 or self.config.bsread_channels
+        while (message := second.receive(timeout=0)) is not None:
+            data = message.data if not wanted else {name: message.data.get(name) for name in wanted}
+            for pair in aligner.add_secondary(message.pulse_id, data):
+                for completed in executor.submit((pair.primary, pair.secondary)):
+                    self._emit(completed, output)
+
+    def _idle(self, source: Subscriber, resolver: CameraResolver) -> Subscriber:
+        silent = time.monotonic() - self._last_message
+        config = self.config
+        if config.abort_on_timeout and silent > config.stream_timeout:
+            self._stop_reason = f"no message for {config.stream_timeout:g} s"
+            self._exit_code = ExitCode.INPUT_LOST
+            return source
+        if resolver.is_camera_input and silent > config.camera_timeout > 0:
+            self._last_message = time.monotonic()
+            address = resolver.resolve(config.camera_name or "", source.address)
+            logger.warning("no camera message for %.3g s: reconnecting to %s", silent, address)
+            self._input_misses += source.statistics.missed_pulses
+            self._input_decode_errors += source.statistics.decode_errors
+            source.close()
+            return Subscriber(
+                address, mode=config.effective_input_mode, queue_size=max(config.queue_size, 10),
+                receive_timeout=_RECEIVE_TIMEOUT,
+            )  # fmt: skip
+        return source
+
+    def _process(self, stage: Stage | None, item: Item) -> tuple[dict[str, Any] | None, float]:
+        message, extra = item
+        assert stage is not None
+        started = time.perf_counter()
+        result = stage.process(message, extra)
+        return result, time.perf_counter() - started
+
+    def _emit(self, completed: Completed[Item], output: Any) -> None:
+        message, _ = completed.item
+        statistics = self.statistics
+        if completed.error is not None:
+            self._failed_frame(message.pulse_id, completed.error)
+            return
+        result, elapsed = completed.result
+        statistics.processing_time(elapsed)
+        if result is None:
+            statistics.skipped += 1
+            return
+        self._send(result, message.pulse_id, message.timestamp, message, output)
+
+    def _failed_frame(self, pulse_id: int | None, error: BaseException) -> None:
+        self.statistics.processing_errors += 1
+        logger.warning("pulse %s not processed: %s", pulse_id, error)
+        if self.config.abort_on_error:
+            self._stop_reason = f"processing error (abort_on_error): {error}"
+            self._exit_code = ExitCode.PROCESSING_ERROR
+
+    def _send(self, data: dict[str, Any], pulse_id: int, timestamp: Timestamp, message: Message | None,
+              output: Any) -> None:  # fmt: skip
+        statistics = self.statistics
+        try:
+            sent = output.send(data, pulse_id=pulse_id, timestamp=timestamp)
+            while not sent and getattr(output, "block", False) and self._stop_reason is None:
+                if any(isinstance(command, StopCommand) for command in self.channel.commands()):
+                    self._stop_reason = "stopped while waiting for a receiver"
+                    break
+                sent = output.send(data, pulse_id=pulse_id, timestamp=timestamp)
+        except CamServerError as error:
+            statistics.processing_errors += 1
+            logger.warning("pulse %s not sent: %s", pulse_id, error)
+            return
+        if not sent:
+            return
+        statistics.tx_count += 1
+        statistics.latency(max(0.0, time.time() - timestamp.seconds))
+        image = data.get("image")
+        if image is not None and getattr(image, "ndim", 0) == 2:
+            statistics.frame_shape = [image.shape[1], image.shape[0], image.dtype.itemsize]
+        self._sent += 1
+        records = self.config.records
+        if records and self._sent >= records:
+            self._stop_reason = f"{records} records sent"
+
+    def _check_clients(self, output: Any) -> None:
+        timeout = self.config.no_client_timeout
+        without = getattr(output, "seconds_without_clients", None)
+        if timeout > 0 and without is not None and without() > timeout:
+            self._stop_reason = f"no client connected for {timeout:g} s"
+
+    def _apply(self, command: ConfigCommand, stage: Stage | None, custom: CustomSource | None, output: Any) -> None:
+        try:
+            config = PipelineConfig.load(command.config)
+            resources = Resources(command.resources.get("background_file"), self.resources.user_scripts_dir)
+            if stage is not None:
+                stage.update(config, resources)
+            if custom is not None:
+                custom.update(config, resources)
+        except CamServerError as error:
+            logger.error("config update refused: %s", error)
+            return
+        if config.processing_threads != self.config.processing_threads:
+            logger.warning("processing_threads takes effect when the pipeline restarts")
+        self.config, self.resources = config, resources
+        self.gate.update(config)
+        if isinstance(output, Publisher):
+            output.set_compression(*_compression(config))
+        logger.info("config updated")
+
+    def _report(self, output: Any, source: Subscriber | None) -> Any:
+        statistics = self.statistics
+        publisher_statistics = getattr(output, "statistics", None)
+        if publisher_statistics is not None:
+            statistics.output_drops = publisher_statistics.dropped
+            statistics.bytes_sent = publisher_statistics.bytes_sent
+            statistics.header_changes = publisher_statistics.header_changes
+        clients = getattr(output, "clients", None)
+        statistics.clients = int(clients) if clients is not None else 0
+        if source is not None:
+            missed = self._input_misses + source.statistics.missed_pulses
+            statistics.decode_errors = self._input_decode_errors + source.statistics.decode_errors
+            statistics.input_drops += missed - self._reported_misses
+            self._reported_misses = missed
+        return statistics.report()

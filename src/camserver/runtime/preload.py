@@ -1,0 +1,25 @@
+"""Imported once by the local backend's fork server: everything an instance needs, ready.
+
+Every instance process is forked from that server, so the modules below are imported (and the
+numba kernels compiled or loaded from their cache) once per server, never per instance.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+import camserver.runtime.camera_loop
+import camserver.runtime.entry
+import camserver.sources
+from camserver import processing
+
+with contextlib.suppress(ImportError):  # pipelines arrive with their own module
+    import camserver.runtime.pipeline_loop  # noqa: F401
+
+try:
+    processing.warm_up()
+except Exception:
+    logging.getLogger("camserver.backend").exception("numba warm-up failed")
+
+__all__: list[str] = []

@@ -1,0 +1,261 @@
+"""The camera manager: camera configs, and camera instances started on demand."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from camserver.backends import Backend
+from camserver.errors import (
+    BackgroundNotFound,
+    CameraNotFound,
+    CamServerError,
+    ConfigError,
+    InstanceNotFound,
+    SourceError,
+    Timeout,
+)
+from camserver.models.camera import CameraConfig
+from camserver.models.instance import InstanceInfo, InstanceKind, InstanceSpec, InstanceState, instance_key
+from camserver.runtime.camera_transform import CameraTransform
+from camserver.service.backgrounds import BackgroundStore
+from camserver.service.config_store import ConfigStore
+from camserver.service.ports import PortAllocator
+from camserver.service.settings import ServerSettings
+from camserver.sources import create_source
+from camserver.transport import Subscriber
+
+__all__ = ["CameraManager"]
+
+logger = logging.getLogger("camserver.cameras")
+
+Array = np.ndarray[Any, Any]
+_GRAB_TIMEOUT = 10.0
+
+
+class CameraManager:
+    """Everything the camera routes do: configs, aliases, groups, instances, single frames."""
+
+    def __init__(
+        self,
+        *,
+        store: ConfigStore,
+        backend: Backend,
+        ports: PortAllocator,
+        backgrounds: BackgroundStore,
+        settings: ServerSettings,
+        user_scripts: Path | None = None,
+    ) -> None:
+        self.store = store
+        self.backend = backend
+        self.ports = ports
+        self.backgrounds = backgrounds
+        self.settings = settings
+        self.user_scripts = user_scripts
+        self.permanent: set[str] = set()
+        self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+
+    # -- configs ------------------------------------------------------------------------------
+
+    def names(self) -> list[str]:
+        """Names of all camera configs."""
+        return self.store.names()
+
+    def _configs(self) -> list[CameraConfig]:
+        configs = []
+        for name in self.store.names():
+            try:
+                configs.append(CameraConfig.load(self.store.get(name), name=name))
+            except CamServerError as error:
+                logger.warning("camera config %s is invalid: %s", name, error)
+        return configs
+
+    def aliases(self) -> dict[str, str]:
+        """``{alias: camera}``; an alias equal to a camera's name is ignored."""
+        names = set(self.store.names())
+        return {
+            alias: config.name or "" for config in self._configs() for alias in config.aliases if alias not in names
+        }
+
+    def groups(self) -> dict[str, list[str]]:
+        """``{group: [cameras]}``."""
+        groups: dict[str, list[str]] = {}
+        for config in self._configs():
+            for group in config.groups:
+                groups.setdefault(group, []).append(config.name or "")
+        return groups
+
+    def resolve(self, name: str) -> str:
+        """The camera a name or alias stands for; raises :class:`CameraNotFound`."""
+        if self.store.exists(name):
+            return name
+        camera = self.aliases().get(name)
+        if camera is None:
+            raise CameraNotFound(f"Camera '{name}' does not exist.")
+        return camera
+
+    def config(self, name: str) -> CameraConfig:
+        """The camera's config, validated."""
+        camera = self.resolve(name)
+        return CameraConfig.load(self.store.get(camera), name=camera)
+
+    def set_config(self, name: str, data: dict[str, Any]) -> CameraConfig:
+        """Validate and save a complete config; a running instance applies it from the next frame."""
+        config = CameraConfig.load(data, name=name)
+        self.store.set(name, config.to_dict(expanded=False))
+        info = self._running(name)
+        if info is not None:
+            with contextlib.suppress(InstanceNotFound):  # ended meanwhile: the next start reads the file
+                self.backend.update_config(info.key, config.to_dict())
+        return config
+
+    def delete_config(self, name: str) -> None:
+        """Delete a camera config (a running instance keeps running until stopped)."""
+        self.store.delete(name)
+
+    # -- instances ----------------------------------------------------------------------------
+
+    def _running(self, name: str) -> InstanceInfo | None:
+        try:
+            info = self.backend.info(instance_key(InstanceKind.CAMERA, name))
+        except InstanceNotFound:
+            return None
+        return info if info.active else None
+
+    def _background_file(self, config: CameraConfig) -> str | None:
+        background = config.image_background
+        if not background:
+            return None
+        background_id = self.backgrounds.latest(config.name or "") if background is True else str(background)
+        try:
+            return str(self.backgrounds.path(background_id))
+        except BackgroundNotFound:
+            raise ConfigError(
+                f"camera '{config.name}' subtracts background '{background_id}', which does not exist"
+            ) from None
+
+    def spec(self, name: str, config: CameraConfig | None = None) -> InstanceSpec:
+        """What starting this camera's instance takes."""
+        config = config or self.config(name)
+        key = instance_key(InstanceKind.CAMERA, name)
+        self.ports.reclaim(self._owner_active)
+        port = config.port or self.ports.allocate(key)
+        return InstanceSpec(
+            instance_id=name,
+            kind=InstanceKind.CAMERA,
+            config=config.to_dict(),
+            config_name=name,
+            port=port,
+            bind_host=self.settings.host,
+            advertised_host=self.settings.stream_host,
+            background_file=self._background_file(config),
+            user_scripts_dir=str(self.user_scripts) if self.user_scripts else None,
+            permanent=name in self.permanent,
+            log_level=self.settings.log_level,
+        )
+
+    def _owner_active(self, key: str) -> bool:
+        try:
+            return self.backend.info(key).active
+        except InstanceNotFound:
+            return False
+
+    def stream(self, name: str) -> str:
+        """The camera's stream address, starting its instance if it is not running."""
+        camera = self.resolve(name)
+        with self._locks[camera]:
+            info = self._running(camera)
+            if info is not None and info.state is InstanceState.RUNNING and info.stream_address:
+                return info.stream_address
+            spec = self.spec(camera)
+            info = self.backend.start(spec, timeout=self.settings.start_timeout)
+            if info.state is not InstanceState.RUNNING or not info.stream_address:
+                self.ports.release(spec.key)
+                raise SourceError(f"Camera '{camera}' could not start: {info.reason}")
+            return info.stream_address
+
+    def instance(self, name: str) -> InstanceInfo:
+        """The camera's instance (running or ended); raises :class:`InstanceNotFound`."""
+        return self.backend.info(instance_key(InstanceKind.CAMERA, name))
+
+    def instances(self) -> list[InstanceInfo]:
+        """Running camera instances."""
+        return [info for info in self.backend.instances() if info.kind is InstanceKind.CAMERA]
+
+    def stop(self, name: str) -> None:
+        """Stop the camera's instance; raises :class:`InstanceNotFound` if it has none."""
+        key = instance_key(InstanceKind.CAMERA, name)
+        self.backend.stop(key, timeout=self.settings.stop_timeout)
+
+    def stop_all(self) -> None:
+        """Stop every camera instance."""
+        for info in self.instances():
+            self.backend.stop(info.key, timeout=self.settings.stop_timeout)
+
+    def delete(self, name: str) -> None:
+        """Stop the camera's instance and forget it (its port is freed)."""
+        key = instance_key(InstanceKind.CAMERA, name)
+        self.backend.stop(key, timeout=self.settings.stop_timeout)
+        self.backend.forget(key)
+        self.ports.release(key)
+
+    def logs(self, name: str) -> list[list[str]]:
+        """The instance's log ring."""
+        return self.backend.logs(instance_key(InstanceKind.CAMERA, name))
+
+    # -- single frames, without a stream ------------------------------------------------------
+
+    def is_online(self, name: str) -> tuple[bool, str]:
+        """Whether the camera's source answers, and why not."""
+        config = self.config(name)
+        if self._running(config.name or name) is not None:
+            return True, "ok"
+        source = create_source(config, user_scripts=self.user_scripts)
+        try:
+            source.open()
+        except SourceError as error:
+            return False, str(error)
+        finally:
+            source.close()
+        return True, "ok"
+
+    def grab(self, name: str, *, raw: bool = False) -> Array:
+        """One image: from the running instance's stream, else straight from the source
+        (``raw``: before the camera's transforms)."""
+        config = self.config(name)
+        camera = config.name or name
+        info = self._running(camera)
+        if info is not None and info.stream_address and not raw:
+            with Subscriber(info.stream_address, receive_timeout=_GRAB_TIMEOUT) as subscriber:
+                message = subscriber.receive()
+            if message is not None and isinstance(message.data.get("image"), np.ndarray):
+                image: Array = message.data["image"]
+                return image
+        source = create_source(config, user_scripts=self.user_scripts)
+        source.open()
+        try:
+            frame = source.read(_GRAB_TIMEOUT)
+        finally:
+            source.close()
+        if frame is None:
+            raise Timeout(f"Camera '{camera}' delivered no image within {_GRAB_TIMEOUT:g} s.")
+        if raw:
+            raw_image: Array = frame.image
+            return raw_image
+        image, _, _ = CameraTransform(config, self._background_file(config)).apply(frame.image)
+        return image
+
+    def geometry(self, name: str) -> list[int]:
+        """``[width, height]`` of the camera's images after binning, rotation and ROI."""
+        info = self._running(self.resolve(name))
+        if info is not None and info.statistics.frame_shape:
+            width, height = info.statistics.frame_shape[:2]
+            return [width, height]
+        height, width = self.grab(name).shape
+        return [width, height]

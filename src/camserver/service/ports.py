@@ -1,0 +1,81 @@
+"""Stream ports for instances, from a range, preferring the port an instance had before."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+from camserver.errors import Conflict
+
+__all__ = ["PortAllocator"]
+
+
+class PortAllocator:
+    """Hands out ports of ``[first, last)`` that nothing on ``host`` listens on.
+
+    An instance gets its previous port back when that port is still free, so a restarted camera
+    keeps its stream address and connected clients reconnect by themselves.
+    """
+
+    def __init__(self, first: int, last: int, *, host: str = "127.0.0.1") -> None:
+        self.first, self.last, self.host = first, last, host
+        self._used: dict[int, str] = {}
+        self._taken_at: dict[int, float] = {}
+        self._last: dict[str, int] = {}
+        self._next = first
+        self._lock = threading.Lock()
+
+    def _free(self, port: int) -> bool:
+        if port in self._used:
+            return False
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((self.host if self.host not in ("", "*") else "0.0.0.0", port))
+            except OSError:
+                return False
+        return True
+
+    def allocate(self, owner: str, *, preferred: int | None = None) -> int:
+        """A free port for ``owner``; raises :class:`Conflict` when the range is exhausted.
+
+        An owner holds one port at a time: asking again (a restart) gives back the old one first.
+        """
+        with self._lock:
+            for port in [port for port, holder in self._used.items() if holder == owner]:
+                self._drop(port)
+            for candidate in (preferred, self._last.get(owner)):
+                if candidate is not None and self._free(candidate):
+                    return self._take(owner, candidate)
+            for _ in range(self.last - self.first):
+                candidate = self._next
+                self._next = self.first + (self._next + 1 - self.first) % (self.last - self.first)
+                if self._free(candidate):
+                    return self._take(owner, candidate)
+        raise Conflict("All ports are used. Stop some instances before opening a new stream.")
+
+    def _take(self, owner: str, port: int) -> int:
+        self._used[port] = owner
+        self._taken_at[port] = time.monotonic()
+        self._last[owner] = port
+        return port
+
+    def release(self, owner: str) -> None:
+        """Give back every port ``owner`` holds."""
+        with self._lock:
+            for port in [port for port, holder in self._used.items() if holder == owner]:
+                self._drop(port)
+
+    def reclaim(self, is_active: Callable[[str], bool], *, grace: float = 60.0) -> None:
+        """Give back the ports of owners that ended (allocated more than ``grace`` s ago, so an
+        instance that is still starting keeps its port)."""
+        now = time.monotonic()
+        with self._lock:
+            for port, owner in list(self._used.items()):
+                if now - self._taken_at.get(port, now) > grace and not is_active(owner):
+                    self._drop(port)
+
+    def _drop(self, port: int) -> None:
+        self._used.pop(port, None)
+        self._taken_at.pop(port, None)

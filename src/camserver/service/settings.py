@@ -1,0 +1,107 @@
+"""Server settings: read once (flags, environment, a config file) and handed to the services."""
+
+from __future__ import annotations
+
+import json
+import socket
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+
+from camserver.errors import ConfigError
+
+__all__ = ["ServerSettings"]
+
+
+class ServerSettings(BaseSettings):
+    """Everything a camserver server is configured with.
+
+    Each setting can come from a command-line flag, an environment variable ``CAMSERVER_<NAME>``
+    (e.g. ``CAMSERVER_PORT=9000``) or a TOML/JSON file given with ``--config``; flags win over the
+    environment, the environment over the file, the file over the defaults.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CAMSERVER_", extra="forbid")
+
+    host: str = Field("127.0.0.1", description="interface the REST API and the streams bind to")
+    port: int = Field(8888, ge=0, le=65535, description="REST API port (0: any free port)")
+    data_dir: Path = Field(Path("camserver-data"), description="configs, backgrounds, scripts")
+    advertised_host: str | None = Field(
+        None, description="host written into stream addresses (default: the bind host, or this host's name)"
+    )
+    camera_ports: tuple[int, int] = Field((10100, 10301), description="camera stream ports [first, last)")
+    pipeline_ports: tuple[int, int] = Field((11100, 11201), description="pipeline stream ports [first, last)")
+    allow_user_scripts: bool = Field(False, description="allow uploaded Python functions and sources")
+    token: str | None = Field(None, description="bearer token required by mutating routes")
+    demo: bool = Field(False, description="install simulated cameras and pipelines at start")
+    backend: Literal["local"] = "local"
+    start_timeout: float = Field(30.0, gt=0, description="seconds an instance may take to start")
+    stop_timeout: float = Field(10.0, gt=0, description="seconds an instance may take to stop")
+    log_level: Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"] = "INFO"
+
+    @field_validator("camera_ports", "pipeline_ports")
+    @classmethod
+    def _range(cls, value: tuple[int, int]) -> tuple[int, int]:
+        first, last = value
+        if not 1 <= first < last <= 65536:
+            raise ValueError("a port range is [first, last) with 1 <= first < last <= 65536")
+        return value
+
+    @classmethod
+    def load(cls, *, config_file: Path | None = None, **overrides: Any) -> ServerSettings:
+        """Settings from ``overrides`` (flags), else the environment, else ``config_file`` (TOML or
+        JSON), else the defaults. Raises :class:`ConfigError` saying what is wrong."""
+        values: dict[str, Any] = {}
+        if config_file is not None:
+            try:
+                text = config_file.read_text(encoding="utf-8")
+                loaded: Any = json.loads(text) if config_file.suffix == ".json" else tomllib.loads(text)
+            except (OSError, ValueError) as error:
+                raise ConfigError(f"cannot read settings file {config_file}: {error}") from None
+            if isinstance(loaded, dict):
+                loaded = loaded.get("camserver", loaded)
+            if not isinstance(loaded, dict):
+                raise ConfigError(f"settings file {config_file} must hold a table of settings, not {loaded!r:.60}")
+            values = loaded
+
+        class FromFile(cls):  # type: ignore[valid-type, misc]
+            @classmethod
+            def settings_customise_sources(
+                cls,
+                settings_cls: type[BaseSettings],
+                init_settings: PydanticBaseSettingsSource,
+                env_settings: PydanticBaseSettingsSource,
+                dotenv_settings: PydanticBaseSettingsSource,
+                file_secret_settings: PydanticBaseSettingsSource,
+            ) -> tuple[PydanticBaseSettingsSource, ...]:
+                return init_settings, env_settings, InitSettingsSource(settings_cls, init_kwargs=values)
+
+        try:
+            loaded = FromFile(**overrides)
+        except ValidationError as error:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+            raise ConfigError(f"invalid settings: {problems}") from None
+        return cls.model_validate(loaded.model_dump())
+
+    @property
+    def stream_host(self) -> str:
+        """The host clients use to reach instance streams."""
+        if self.advertised_host:
+            return self.advertised_host
+        if self.host in ("0.0.0.0", "::", ""):
+            return socket.gethostname()
+        return self.host
+
+    @property
+    def loopback_only(self) -> bool:
+        """True when nothing outside this host can reach the server."""
+        return self.host in ("127.0.0.1", "localhost", "::1") or self.host.startswith("127.")
+
+    def public(self) -> dict[str, Any]:
+        """The settings without secrets, for ``/info``."""
+        shown = self.model_dump(mode="json", exclude={"token"})
+        shown["token"] = "set" if self.token else None
+        return shown

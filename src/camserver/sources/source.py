@@ -1,0 +1,56 @@
+"""The one interface every camera source implements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from camserver.protocol import Timestamp
+
+__all__ = ["Frame", "Source"]
+
+
+@dataclass(slots=True)
+class Frame:
+    """One image as the source delivers it, before the camera's transforms.
+
+    ``pulse_id`` and ``timestamp`` are the source's own (a camera counter, a PV timestamp, the
+    pulse id of a bsread message) or None when it has none; the camera instance then numbers
+    frames itself and stamps them on arrival. ``extra`` holds other channels that came with the
+    frame (e.g. from a bsread stream); the camera forwards them.
+    """
+
+    image: np.ndarray[Any, Any]
+    pulse_id: int | None = None
+    timestamp: Timestamp | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Source(Protocol):
+    """Where a camera's frames come from. Used from one thread: open, read until done, close.
+
+    * :meth:`open` connects; it raises :class:`camserver.errors.SourceError` with the reason when
+      the camera is offline or misconfigured (CamServer's messages where it has them, e.g.
+      ``"Camera with prefix X is offline"``).
+    * :meth:`read` returns the next frame, or None when none arrived within ``timeout`` seconds.
+      Sources that produce frames themselves (simulation, file replay) pace them at their frame
+      rate inside ``read``. A frame that cannot be used (wrong size, decode error) is counted in
+      :attr:`dropped` and skipped, never raised, unless the source cannot go on at all
+      (then :class:`SourceError`).
+    * :attr:`geometry` is ``(width, height)`` of the raw frames once known (after ``open``).
+    """
+
+    @property
+    def geometry(self) -> tuple[int, int] | None: ...
+
+    @property
+    def dropped(self) -> int: ...
+
+    def open(self) -> None: ...
+
+    def read(self, timeout: float) -> Frame | None: ...
+
+    def close(self) -> None: ...

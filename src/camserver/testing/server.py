@@ -1,0 +1,63 @@
+"""A real camserver server in a thread of the calling process, for tests and examples.
+
+The REST API runs under uvicorn on a free loopback port; instances are real child processes.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from camserver.errors import Timeout
+from camserver.service import ServerSettings, Services
+
+__all__ = ["RunningServer", "running_server"]
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    """A server started by :func:`running_server`."""
+
+    url: str
+    services: Services
+    settings: ServerSettings
+
+
+@contextmanager
+def running_server(data_dir: Path, *, timeout: float = 60.0, **settings: Any) -> Iterator[RunningServer]:
+    """Serve ``data_dir`` on ``127.0.0.1`` (a free port) until the block ends, then stop every
+    instance. ``settings`` are :class:`ServerSettings` fields (e.g. ``allow_user_scripts=True``)."""
+    import uvicorn
+
+    from camserver.api import build_app
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    port = listener.getsockname()[1]
+    configured = ServerSettings(**{"host": "127.0.0.1", "port": port, "data_dir": data_dir, **settings})
+    services = Services(configured)
+    url = f"http://127.0.0.1:{port}"
+    app = build_app(configured, services=services, server_url=url)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name="camserver-test-server")
+    thread.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise Timeout(f"the test server did not start within {timeout:g} s")
+            time.sleep(0.01)  # polling uvicorn's started flag
+        yield RunningServer(url, services, configured)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=60)
+        services.close()
+        listener.close()

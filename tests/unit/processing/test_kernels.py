@@ -1,0 +1,131 @@
+"""The fused pixel kernels against plain numpy, for every frame dtype, mode and memory layout."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from camserver.processing.kernels import (
+    MODE_NONE,
+    MODE_SIGNED,
+    MODE_SUBTRACT,
+    band_profiles,
+    bin_frame,
+    pixel_pass,
+)
+from tests.unit.processing import reference
+from tests.unit.processing.frames import beam
+
+DTYPES = ["uint8", "uint16", "uint32", "int16", "int32", "float32", "float64"]
+
+
+def _expected(image, background, mode, threshold):
+    values = image.astype(np.float64)
+    if mode != MODE_NONE:
+        values = values - background
+        if mode == MODE_SUBTRACT:
+            values = np.where(values < 0, 0, values)
+    if threshold is not None:
+        values = np.where(values < threshold, 0, values)
+    return values
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("mode", [MODE_NONE, MODE_SUBTRACT, MODE_SIGNED])
+@pytest.mark.parametrize("layout", ["contiguous", "mirrored", "rotated", "cropped"])
+def test_pixel_pass_matches_numpy(dtype, mode, layout):
+    image = beam((40, 52), center=(20, 18), sigma=(6, 4), amplitude=200, offset=20, noise=3, dtype=dtype)
+    background = np.full(image.shape, 25, np.uint16)
+    view = {
+        "contiguous": lambda a: a,
+        "mirrored": lambda a: a[::-1, ::-1],
+        "rotated": lambda a: np.rot90(a, 1),
+        "cropped": lambda a: a[3:30, 5:47],
+    }[layout]
+    source, back = view(image), view(background)
+    prepared = back.astype(np.float64) if image.dtype.kind == "f" else back
+    signed = mode == MODE_SIGNED and image.dtype.kind != "f"
+    out = np.empty(source.shape, np.int32 if signed else image.dtype)
+    result = pixel_pass(source, prepared, mode=mode, threshold=30.5, out=out)
+    expected = _expected(source, back, mode, 30.5)
+    np.testing.assert_array_equal(out, expected.astype(out.dtype))
+    np.testing.assert_allclose(result.x_profile, expected.sum(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(result.y_profile, expected.sum(axis=1), rtol=1e-6)
+    assert result.x_profile.dtype == (np.float64 if image.dtype.kind == "f" else np.int64)
+    assert result.min_value == expected.min()
+    assert result.max_value == expected.max()
+
+
+def test_unsigned_profiles_are_int64_never_uint64():
+    image = np.full((3, 4), 65535, np.uint16)
+    result = pixel_pass(image)
+    assert result.x_profile.dtype == np.int64
+    assert result.y_profile.dtype == np.int64
+    assert result.y_profile[0] == 4 * 65535
+
+
+def test_wide_frames_use_the_int64_path_without_overflow():
+    image = np.full((2, 20000), 65535, np.uint16)
+    result = pixel_pass(image)
+    assert result.y_profile[0] == 20000 * 65535
+    assert result.x_profile[0] == 2 * 65535
+
+
+def test_nan_pixels_are_kept_in_the_image_and_left_out_of_profiles():
+    image = beam((20, 30), dtype=np.float32)
+    image[4, 7] = np.nan
+    out = np.empty_like(image)
+    result = pixel_pass(image, threshold=50.0, out=out)
+    assert np.isnan(out[4, 7])
+    clean = np.where(np.isnan(image), 0, image).astype(np.float64)
+    clean[clean < 50] = 0
+    np.testing.assert_allclose(result.x_profile, clean.sum(axis=0), rtol=1e-9)
+    assert result.min_value == np.nanmin(np.where(image < 50, 0, image))
+
+
+def test_all_nan_frame_has_nan_min_max_and_zero_profiles():
+    image = np.full((5, 6), np.nan)
+    result = pixel_pass(image)
+    assert np.isnan(result.min_value)
+    assert np.isnan(result.max_value)
+    assert not result.x_profile.any()
+
+
+def test_empty_frame_has_no_min_max():
+    result = pixel_pass(np.zeros((0, 7), np.uint16))
+    assert result.min_value is None
+    assert result.x_profile.shape == (7,)
+    assert result.y_profile.shape == (0,)
+
+
+def test_pass_without_profiles_only_writes():
+    image = beam((10, 12))
+    out = np.empty_like(image)
+    result = pixel_pass(image[:, ::-1], out=out, profiles=False)
+    assert result.x_profile is None
+    np.testing.assert_array_equal(out, image[:, ::-1])
+
+
+@pytest.mark.parametrize("columns", [True, False])
+def test_band_profiles_match_numpy(columns):
+    image = beam((30, 40), noise=5, dtype=np.int32)[2:28, 3:37]
+    bounds = np.array([1, 5, 9, 13])
+    bands = band_profiles(image, bounds, columns=columns)
+    for k in range(3):
+        if columns:
+            expected = image[:, bounds[k] : bounds[k + 1]].sum(axis=1)
+        else:
+            expected = image[bounds[k] : bounds[k + 1], :].sum(axis=0)
+        np.testing.assert_array_equal(bands[k], expected)
+
+
+@pytest.mark.parametrize("mean", [False, True])
+@pytest.mark.parametrize("dtype", ["uint16", "float32"])
+def test_bin_frame_matches_reference(mean, dtype):
+    image = beam((31, 45), amplitude=30000, noise=50, dtype=dtype)
+    np.testing.assert_array_equal(bin_frame(image, 4, 3, mean), reference.bin_image(image, 4, 3, mean))
+
+
+def test_bin_frame_sum_clips_at_65535():
+    image = np.full((4, 4), 60000, np.uint16)
+    assert (bin_frame(image, 2, 2, False) == 65535).all()

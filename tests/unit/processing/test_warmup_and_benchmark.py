@@ -1,0 +1,26 @@
+"""warm_up compiles every kernel for every image dtype; the processing benchmark still runs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from camserver.processing import warm_up
+from camserver.processing.kernels import _pass_small, _pass_wide
+from camserver.processing.warmup import IMAGE_DTYPES
+
+
+def test_warm_up_compiles_the_pixel_kernels_for_every_dtype():
+    warm_up()
+    compiled = {str(signature[0].dtype) for signature in _pass_small.signatures + _pass_wide.signatures}
+    assert set(IMAGE_DTYPES) <= compiled
+    layouts = {signature[0].layout for signature in _pass_small.signatures}
+    assert {"C", "A"} <= layouts
+
+
+def test_benchmark_runs_in_smoke_mode():
+    from benchmarks import bench_processing
+
+    rows = bench_processing.run(smoke=True)
+    assert len(rows) == 3
+    assert all(row.value > 0 and np.isfinite(row.value) for row in rows)
+    assert rows[1].reference == "naive numpy"
