@@ -411,6 +411,8 @@ def test_normalize_address(address: str, normal: str) -> None:
 
 def test_bind_endpoint_and_host_port() -> None:
     assert bind_endpoint("tcp://127.0.0.1:0") == "tcp://127.0.0.1:*"
+    assert bind_endpoint("tcp://127.0.0.1:00") == "tcp://127.0.0.1:*"
+    assert bind_endpoint("tcp://127.0.0.1:10100") == "tcp://127.0.0.1:10100"
     assert bind_endpoint("127.0.0.1:5000") == "tcp://127.0.0.1:5000"
     assert host_port("tcp://127.0.0.1:10100") == ("127.0.0.1", 10100)
     assert host_port("[::1]:5") == ("::1", 5)

@@ -72,7 +72,7 @@ def _value_frame(spec: ChannelSpec, value: Any) -> Frame:
         return raw
     dtype = spec.dtype
     if isinstance(value, np.ndarray):
-        array = value if value.dtype == dtype else value.astype(dtype)
+        array = value if value.dtype == dtype else _converted(spec, value)
         if not array.flags.c_contiguous:
             array = np.ascontiguousarray(array)
     else:
@@ -89,6 +89,18 @@ def _value_frame(spec: ChannelSpec, value: Any) -> Frame:
         frame = bitshuffle_lz4_encode(array)
         return frame if frame.nbytes >= ZERO_COPY_BYTES else frame.tobytes()
     return array if array.nbytes >= ZERO_COPY_BYTES else array.tobytes()
+
+
+def _converted(spec: ChannelSpec, value: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """``value`` as the channel's dtype. Values an integer channel cannot hold (out of range, NaN,
+    infinite) are refused rather than wrapped; fractions are truncated as numpy does."""
+    dtype = spec.dtype
+    if dtype.kind in "iu" and value.size and not np.can_cast(value.dtype, dtype, casting="safe"):
+        limits = np.iinfo(dtype.type)  # type: ignore[type-var]
+        low, high = value.min(), value.max()
+        if not (np.isfinite(low) and np.isfinite(high)) or low < limits.min or high > limits.max:
+            raise EncodeError(f"channel {spec.name!r}: values {low}..{high} do not fit in {spec.type.value}")
+    return value.astype(dtype)
 
 
 def encode_frames(

@@ -53,8 +53,10 @@ def normalize_address(address: str) -> str:
 def bind_endpoint(address: str) -> str:
     """The endpoint to bind for ``address``: port 0 means any free port (ZMQ's ``*``)."""
     address = normalize_address(address)
-    if address.startswith("tcp://") and address.endswith(":0"):
-        return address[:-1] + "*"
+    if address.startswith("tcp://"):
+        host, _, port = address.rpartition(":")
+        if port != "*" and int(port) == 0:
+            return f"{host}:*"
     return address
 
 

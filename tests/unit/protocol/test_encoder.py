@@ -264,3 +264,16 @@ def test_encode_frames_with_per_channel_timestamps() -> None:
 def test_encode_frames_refuses_values_that_do_not_fit(values: list[Any], message: str) -> None:
     with pytest.raises(EncodeError, match=message):
         encode_frames(HEADER, values, pulse_id=9, timestamp=STAMP)
+
+
+def test_prepared_header_refuses_array_values_that_would_wrap() -> None:
+    from camserver.errors import EncodeError as Refused
+    from camserver.protocol import ChannelSpec, ChannelType, DataHeader, Timestamp, encode_frames
+
+    header = DataHeader.build((ChannelSpec("x", ChannelType.UINT16, (2,)),))
+    with pytest.raises(Refused, match=r"do not fit in uint16"):
+        encode_frames(header, [np.array([1, 70000])], pulse_id=1, timestamp=Timestamp(1, 0))
+    with pytest.raises(Refused, match=r"do not fit in uint16"):
+        encode_frames(header, [np.array([np.nan, 2.0])], pulse_id=1, timestamp=Timestamp(1, 0))
+    frames, _ = encode_frames(header, [np.array([1, 65535])], pulse_id=1, timestamp=Timestamp(1, 0))
+    assert np.frombuffer(bytes(frames[2]), "<u2").tolist() == [1, 65535]
