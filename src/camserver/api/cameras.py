@@ -79,6 +79,28 @@ async def upload_background(name: str, request: Request, service: Deps) -> dict[
     return ok()
 
 
+@router.get("/script", summary="Names of user scripts (sources of script cameras)")
+def scripts(service: Deps) -> dict[str, Any]:
+    return ok(scripts=service.scripts.scripts())
+
+
+@router.get("/script/{name}/script_bytes", summary="A user script's text")
+def get_script(name: str, service: Deps) -> dict[str, Any]:
+    return ok(script=service.scripts.get_script(name))
+
+
+@router.put("/script/{name}/script_bytes", summary="Upload a user script", dependencies=Mutating)
+async def set_script(name: str, request: Request, service: Deps) -> dict[str, Any]:
+    service.scripts.set_script(name, await request.body())
+    return ok()
+
+
+@router.delete("/script/{name}/script_bytes", summary="Delete a user script", dependencies=Mutating)
+def delete_script(name: str, service: Deps) -> dict[str, Any]:
+    service.scripts.delete_script(name)
+    return ok()
+
+
 @router.get("/{name}", summary="Stream address of a camera, starting its instance if needed")
 def stream(name: str, service: Deps) -> dict[str, Any]:
     return ok(stream=service.cameras.stream(name))

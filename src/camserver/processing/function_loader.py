@@ -21,7 +21,7 @@ from typing import Any, Literal
 from camserver.errors import ConfigError
 from camserver.processing.library import PROCESSING_FUNCTIONS, STREAM_FUNCTIONS
 
-__all__ = ["FunctionKind", "load_function", "required_function"]
+__all__ = ["FunctionKind", "load_function", "load_module", "required_function"]
 
 FunctionKind = Literal["processing", "stream", "custom"]
 _REQUIRED = {"processing": "process_image", "stream": "process", "custom": "process"}
@@ -48,12 +48,18 @@ def load_function(
     builtins = {"processing": PROCESSING_FUNCTIONS, "stream": STREAM_FUNCTIONS}.get(kind, {})
     if name in builtins:
         return builtins[name]
-    path = _locate(name, search_paths)
-    module = _module(name, path, reload)
+    module = load_module(name, search_paths=search_paths, reload=reload)
     function = getattr(module, required, None)
     if not callable(function):
-        raise ConfigError(f"Function module '{name}' ({path}) does not define '{required}()'.")
+        raise ConfigError(f"Function module '{name}' ({module.__file__}) does not define '{required}()'.")
     return function  # type: ignore[no-any-return]
+
+
+def load_module(name_or_path: str | Path, *, search_paths: Sequence[Path] = (), reload: bool = False) -> ModuleType:
+    """A user module by name (``<name>.py`` on ``search_paths``) or by path, imported once and
+    again only with ``reload``; ConfigError when it is missing or fails to import."""
+    name = str(name_or_path)
+    return _module(name, _locate(name, search_paths), reload)
 
 
 def _locate(name: str, search_paths: Sequence[Path]) -> Path:
@@ -74,7 +80,7 @@ def _locate(name: str, search_paths: Sequence[Path]) -> Path:
                 raise ConfigError(f"Function file '{candidate}' is not a Python file (.py).")
             return candidate.resolve()
     searched = ", ".join(str(candidate) for candidate in candidates) or "no search path given"
-    raise ConfigError(f"Function module '{name}' not found (looked for: {searched}).")
+    raise ConfigError(f"User module '{name}' not found (looked for: {searched}).")
 
 
 def _module(name: str, path: Path, reload: bool) -> ModuleType:
@@ -84,12 +90,12 @@ def _module(name: str, path: Path, reload: bool) -> ModuleType:
         return sys.modules[module_name]
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
-        raise ConfigError(f"Function module '{name}' ({path}) cannot be imported.")
+        raise ConfigError(f"User module '{name}' ({path}) cannot be imported.")
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
     except Exception as error:
         sys.modules.pop(module_name, None)
-        raise ConfigError(f"Function module '{name}' ({path}) failed to load: {error!r}") from error
+        raise ConfigError(f"User module '{name}' ({path}) failed to load: {type(error).__name__}: {error}") from error
     return module

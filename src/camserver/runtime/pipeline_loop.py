@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from camserver.errors import CamServerError, ConfigError, PermissionDenied
+from camserver.errors import CamServerError, ConfigError
 from camserver.models.instance import ExitCode, InstanceSpec
 from camserver.models.pipeline import PipelineConfig
 from camserver.protocol import Compression, CompressionPolicy, HeaderStrategy, Message, Timestamp
@@ -32,7 +32,9 @@ from camserver.runtime.frame_gate import FrameGate, Verdict
 from camserver.runtime.ordered_executor import Completed, OrderedExecutor
 from camserver.runtime.pipeline_stage import Resources, Stage, create_stage
 from camserver.runtime.pulse_aligner import PulseAligner
+from camserver.runtime.pulse_reorder import PulseReorder
 from camserver.runtime.recorder import open_recorder
+from camserver.runtime.script_pipeline import ScriptPipeline
 from camserver.runtime.statistics import StatisticsCollector
 from camserver.transport import Publisher, Subscriber
 
@@ -66,6 +68,10 @@ class PipelineLoop:
         self._input_misses = 0
         self._input_decode_errors = 0
         self._reported_misses = 0
+        buffer = self.config.pid_buffer or 0
+        self._reorder: PulseReorder[tuple[dict[str, Any], Timestamp]] | None = (
+            PulseReorder(buffer) if self.config.pipeline_type == "fanin" and buffer > 1 else None
+        )
 
     # -- opening and closing ------------------------------------------------------------------
 
@@ -132,7 +138,7 @@ class PipelineLoop:
         """Open input, output and stage, report started, loop until stopped or finished."""
         config = self.config
         if config.pipeline_type == "script":
-            raise PermissionDenied("script pipelines replace camserver's loop with user code; they are not supported")
+            return ScriptPipeline(self.spec, self.channel).run()
         custom = CustomSource(config, self.resources) if config.pipeline_type == "custom" else None
         stage = None if custom else create_stage(config, self.resources)
         source = self._open_input()
@@ -159,6 +165,9 @@ class PipelineLoop:
             self._loop(stage, custom, source, second, aligner, executor, output, resolver)
             for completed in executor.drain():
                 self._emit(completed, output)
+            if self._reorder is not None:
+                for pulse_id, (data, timestamp) in self._reorder.flush():
+                    self._deliver(data, pulse_id, timestamp, output)
         finally:
             executor.close()
             for subscriber in (source, second):
@@ -200,7 +209,7 @@ class PipelineLoop:
                 if produced is not None:
                     data, pulse_id, timestamp = produced
                     self.statistics.rx_count += 1
-                    self._send(data, pulse_id, timestamp, None, output)
+                    self._send(data, pulse_id, timestamp, output)
             else:
                 assert source is not None
                 message = source.receive()
@@ -293,7 +302,7 @@ class PipelineLoop:
         if result is None:
             statistics.skipped += 1
             return
-        self._send(result, message.pulse_id, message.timestamp, message, output)
+        self._send(result, message.pulse_id, message.timestamp, output)
 
     def _failed_frame(self, pulse_id: int | None, error: BaseException) -> None:
         self.statistics.processing_errors += 1
@@ -302,8 +311,15 @@ class PipelineLoop:
             self._stop_reason = f"processing error (abort_on_error): {error}"
             self._exit_code = ExitCode.PROCESSING_ERROR
 
-    def _send(self, data: dict[str, Any], pulse_id: int, timestamp: Timestamp, message: Message | None,
-              output: Any) -> None:  # fmt: skip
+    def _send(self, data: dict[str, Any], pulse_id: int, timestamp: Timestamp, output: Any) -> None:
+        """Send, through the pulse-id reorder buffer of a fan-in."""
+        if self._reorder is None:
+            self._deliver(data, pulse_id, timestamp, output)
+            return
+        for released, (held, stamp) in self._reorder.push(pulse_id, (data, timestamp)):
+            self._deliver(held, released, stamp, output)
+
+    def _deliver(self, data: dict[str, Any], pulse_id: int, timestamp: Timestamp, output: Any) -> None:
         statistics = self.statistics
         try:
             sent = output.send(data, pulse_id=pulse_id, timestamp=timestamp)

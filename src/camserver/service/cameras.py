@@ -26,6 +26,7 @@ from camserver.models.instance import InstanceInfo, InstanceKind, InstanceSpec, 
 from camserver.runtime.camera_transform import CameraTransform
 from camserver.service.backgrounds import BackgroundStore
 from camserver.service.config_store import ConfigStore
+from camserver.service.permanent_instances import read_permanent_instances
 from camserver.service.ports import PortAllocator
 from camserver.service.settings import ServerSettings
 from camserver.sources import create_source
@@ -208,6 +209,19 @@ class CameraManager:
     def logs(self, name: str) -> list[list[str]]:
         """The instance's log ring."""
         return self.backend.logs(instance_key(InstanceKind.CAMERA, name))
+
+    def start_permanent(self, path: Path) -> None:
+        """Start the cameras of ``permanent_instances.json`` (instance name = camera name), with
+        no no-client timeout; the backend restarts them when they end."""
+        self.permanent = set(read_permanent_instances(path))
+        for camera in sorted(self.permanent):
+            try:
+                config = self.config(camera).updated({"no_client_timeout": 0})
+                with self._locks[camera]:
+                    info = self.backend.start(self.spec(camera, config), timeout=self.settings.start_timeout)
+                logger.info("permanent camera %s: %s", camera, info.state.value)
+            except CamServerError as error:
+                logger.error("permanent camera %s could not start: %s", camera, error)
 
     # -- single frames, without a stream ------------------------------------------------------
 

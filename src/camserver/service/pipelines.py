@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import threading
 import time
@@ -33,6 +32,7 @@ from camserver.processing.library import PROCESSING_FUNCTIONS, STREAM_FUNCTIONS
 from camserver.service.backgrounds import BackgroundStore
 from camserver.service.cameras import CameraManager
 from camserver.service.config_store import ConfigStore
+from camserver.service.permanent_instances import read_permanent_instances
 from camserver.service.ports import PortAllocator
 from camserver.service.settings import ServerSettings
 from camserver.transport import Subscriber
@@ -369,26 +369,10 @@ class PipelineManager:
 
     # -- permanent instances ------------------------------------------------------------------
 
-    def load_permanent(self, path: Path) -> dict[str, str]:
-        """CamServer's ``permanent_instances.json``: ``{instance: config}``; ``#`` keys are off."""
-        if not path.is_file():
-            return {}
-        try:
-            raw = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as error:
-            raise ConfigError(f"{path.name} is not valid JSON: {error}") from None
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{path.name} must hold an object {{instance: config}}")
-        return {
-            str(instance): str(config or instance)
-            for instance, config in raw.items()
-            if not str(instance).startswith("#")
-        }
-
     def start_permanent(self, path: Path, *, extra: dict[str, str] | None = None) -> None:
         """Start every enabled permanent instance (those of ``path`` and ``extra``); the backend
         restarts them when they end."""
-        self.permanent = {**(extra or {}), **self.load_permanent(path)}
+        self.permanent = {**(extra or {}), **read_permanent_instances(path)}
         for instance_id, name in self.permanent.items():
             if not self.store.exists(name):
                 logger.error("permanent instance %s: pipeline config %s does not exist", instance_id, name)

@@ -41,6 +41,7 @@ class DataLayout:
         self.user_scripts = root / "user_scripts"
         self.recordings = root / "recordings"
         self.permanent_pipelines = self.pipelines / "permanent_instances.json"
+        self.permanent_cameras = self.cameras / "permanent_instances.json"
 
 
 class Services:
@@ -90,6 +91,7 @@ class Services:
             warm_up()
         demo = install_demo(self.camera_store, self.pipeline_store) if self.settings.demo else []
         logger.info("camserver %s serving data from %s", __version__, self.settings.data_dir)
+        self.cameras.start_permanent(self.layout.permanent_cameras)
         self.pipelines.start_permanent(self.layout.permanent_pipelines, extra={name: name for name in demo})
 
     def close(self) -> None:

@@ -8,11 +8,11 @@ anything before :meth:`Source.open`.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 from camserver.errors import ConfigError, PermissionDenied, ScriptNotFound
 from camserver.models.camera import ScriptCamera
+from camserver.processing.function_loader import load_module
 from camserver.sources.source import Source
 
 __all__ = ["load_user_source"]
@@ -28,17 +28,9 @@ def load_user_source(config: ScriptCamera, user_scripts: Path | None) -> Source:
     name = config.class_
     if not name or not name.isidentifier():
         raise ConfigError(f"a script camera needs 'class': the name of a Python class, not {name!r}")
-    path = Path(user_scripts) / f"{name}.py"
-    if not path.is_file():
+    if not (Path(user_scripts) / f"{name}.py").is_file():
         raise ScriptNotFound(f"user script '{name}.py' not found in the user scripts folder")
-    spec = importlib.util.spec_from_file_location(f"camserver_user_source_{name}", path)
-    if spec is None or spec.loader is None:
-        raise ConfigError(f"cannot load user script '{name}.py'")
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-    except Exception as error:  # noqa: BLE001 - any error in user code is a config problem of that camera
-        raise ConfigError(f"user script '{name}.py' failed to load: {type(error).__name__}: {error}") from None
+    module = load_module(name, search_paths=[Path(user_scripts)])
     cls = getattr(module, name, None)
     if not isinstance(cls, type):
         raise ConfigError(f"user script '{name}.py' defines no class {name!r}")
