@@ -127,7 +127,7 @@ def is_online(name: str, service: Deps) -> dict[str, Any]:
 @router.get("/{name}/config", summary="A camera config, with every default")
 def get_config(name: str, service: Deps) -> dict[str, Any]:
     config = service.cameras.config(name)
-    return ok(config=config.to_dict(), unknown_keys=config.unknown_keys())
+    return ok(config=config.to_dict(), unknown_keys=config.unknown_keys(), ignored_keys=config.inert_keys())
 
 
 @router.post("/{name}/config", summary="Save a camera config; a running instance applies it", dependencies=Mutating)
@@ -135,7 +135,7 @@ def set_config(name: str, body: JsonObject, service: Deps) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ConfigError("the body must be a JSON object (the camera config)")
     config = service.cameras.set_config(name, body)
-    return ok(config=config.to_dict(), unknown_keys=config.unknown_keys())
+    return ok(config=config.to_dict(), unknown_keys=config.unknown_keys(), ignored_keys=config.inert_keys())
 
 
 @router.delete("/{name}/config", summary="Delete a camera config", dependencies=Mutating)

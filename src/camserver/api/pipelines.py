@@ -222,13 +222,13 @@ def update_instance_config(instance_id: str, body: JsonObject, service: Deps) ->
 @router.get("/{name}/config", summary="A named pipeline config, with every default")
 def get_config(name: str, service: Deps) -> dict[str, Any]:
     config = service.pipelines.config(name)
-    return ok(config=config.to_dict(), unknown_keys=config.unknown_keys())
+    return ok(config=config.to_dict(), unknown_keys=config.unknown_keys(), ignored_keys=config.inert_keys())
 
 
 @router.post("/{name}/config", summary="Save a named pipeline config", dependencies=Mutating)
 def set_config(name: str, body: JsonObject, service: Deps) -> dict[str, Any]:
     config = service.pipelines.set_config(name, body)
-    return ok(config=config.to_dict(), unknown_keys=config.unknown_keys())
+    return ok(config=config.to_dict(), unknown_keys=config.unknown_keys(), ignored_keys=config.inert_keys())
 
 
 @router.delete("/{name}/config", summary="Delete a named pipeline config", dependencies=Mutating)

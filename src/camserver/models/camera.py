@@ -50,6 +50,10 @@ class CameraConfig(ConfigModel):
 
     kind: ClassVar[str] = "camera"
     source_types: ClassVar[tuple[str, ...]] = ()
+    inert: ClassVar[dict[str, str]] = {
+        "check_data": "the stream header always follows the data (a changed shape or type is announced)",
+        "debug": "log levels are set per server (--log-level)",
+    }
 
     name: str | None = None
     source: str
@@ -169,6 +173,13 @@ class BsreadCamera(CameraConfig):
     """
 
     source_types: ClassVar[tuple[str, ...]] = ("bsread", "bsread_simulation", "bschannel", "stream")
+    inert: ClassVar[dict[str, str]] = {
+        **CameraConfig.inert,
+        "connections": "one connection per camera; several senders can push to one PULL address",
+        "buffer_size": "frames are taken in arrival order; enforce_pid drops what comes out of order",
+        "buffer_threshold": "frames are taken in arrival order",
+        "threaded": "the source is read by the camera's own loop",
+    }
     source_type: Literal["bsread", "bsread_simulation", "bschannel", "stream"] = "bsread"
     url: str | None = None
     mode: SocketModeName | None = None

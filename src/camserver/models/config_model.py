@@ -51,6 +51,8 @@ class ConfigModel(BaseModel):
     kind: ClassVar[str] = "config"
     #: keys CamServer's README documents under another name: {alias: key}
     drift: ClassVar[dict[str, str]] = {}
+    #: CamServer keys accepted for compatibility that change nothing here, with the reason
+    inert: ClassVar[dict[str, str]] = {}
 
     @classmethod
     def prepare(cls, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -89,6 +91,16 @@ class ConfigModel(BaseModel):
     def unknown_keys(self) -> list[str]:
         """Keys kept from the input that this server does not act on."""
         return sorted(key for key in (self.model_extra or {}) if not key.startswith("_"))
+
+    def inert_keys(self) -> dict[str, str]:
+        """Keys set to something other than their default that have no effect here, with why."""
+        fields = type(self).model_fields
+        found = {}
+        for key, reason in self.inert.items():
+            field = fields.get(key)
+            if field is not None and key in self.model_fields_set and getattr(self, key) != field.default:
+                found[field.alias or key] = reason
+        return found
 
     def disabled_keys(self) -> list[str]:
         """Keys switched off with a leading underscore, CamServer's convention."""

@@ -71,6 +71,7 @@ class InstanceSpec(BaseModel):
     input_streams: dict[str, str] = Field(default_factory=dict, description="resolved input addresses")
     background_file: str | None = Field(None, description="the .npy background to subtract, resolved")
     background_dir: str | None = None
+    ipc_dir: str | None = Field(None, description="folder for ipc:// stream sockets (protocol: ipc)")
     user_scripts_dir: str | None = Field(None, description="set only when user scripts are allowed")
     permanent: bool = False
     read_only: bool = False

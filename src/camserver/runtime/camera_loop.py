@@ -14,11 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from camserver.errors import CamServerError, SourceError
+from camserver.errors import CamServerError, ConfigError, SourceError
 from camserver.models.camera import CameraConfig
 from camserver.models.instance import ExitCode, InstanceSpec
 from camserver.protocol import Compression, CompressionPolicy, Timestamp
 from camserver.runtime.camera_transform import CameraTransform
+from camserver.runtime.config_notes import log_config_notes
 from camserver.runtime.control import (
     ConfigCommand,
     ControlChannel,
@@ -87,6 +88,7 @@ class CameraLoop:
 
     def run(self) -> int:
         """Open the source, bind the stream, report started, and loop until stopped."""
+        log_config_notes(self.config, logger)
         source = self._source_factory(self.config)
         source.open()  # SourceError propagates: the entry point reports the failed start
         try:
@@ -96,10 +98,11 @@ class CameraLoop:
             raise
         forwarder = self._open_forwarder()
         try:
-            host = self.spec.advertised_host
-            port = publisher.address.rsplit(":", 1)[1]
-            self.channel.send(StartedReport(stream=f"tcp://{host}:{port}", pid=os.getpid()))
-            logger.info("camera %s streaming on tcp://%s:%s", self.config.name, host, port)
+            stream = publisher.address
+            if stream.startswith("tcp://"):
+                stream = f"tcp://{self.spec.advertised_host}:{stream.rsplit(':', 1)[1]}"
+            self.channel.send(StartedReport(stream=stream, pid=os.getpid()))
+            logger.info("camera %s streaming on %s", self.config.name, stream)
             source = self._loop(source, publisher, forwarder)
         finally:
             source.close()
@@ -114,8 +117,13 @@ class CameraLoop:
     def _open_publisher(self) -> Publisher:
         policy, header_compression = _compression(self.config)
         port = self.spec.port or self.config.port or 0
+        address = f"tcp://{self.spec.bind_host}:{port}"
+        if self.config.protocol == "ipc":
+            if not self.spec.ipc_dir:
+                raise ConfigError("protocol 'ipc' needs a folder for the socket; this server has none")
+            address = f"ipc://{Path(self.spec.ipc_dir) / self.spec.instance_id}.camera"
         return Publisher(
-            f"tcp://{self.spec.bind_host}:{port}",
+            address,
             mode="PUB",
             queue_size=self.config.queue_size,
             block=False,

@@ -19,6 +19,7 @@ from camserver.models.instance import ExitCode, InstanceSpec
 from camserver.models.pipeline import PipelineConfig
 from camserver.protocol import Compression, CompressionPolicy, HeaderStrategy, Message, Timestamp
 from camserver.runtime.camera_resolver import CameraResolver
+from camserver.runtime.config_notes import log_config_notes
 from camserver.runtime.control import (
     ConfigCommand,
     ControlChannel,
@@ -137,6 +138,7 @@ class PipelineLoop:
     def run(self) -> int:
         """Open input, output and stage, report started, loop until stopped or finished."""
         config = self.config
+        log_config_notes(config, logger)
         if config.pipeline_type == "script":
             return ScriptPipeline(self.spec, self.channel).run()
         custom = CustomSource(config, self.resources) if config.pipeline_type == "custom" else None

@@ -146,7 +146,10 @@ class CameraManager:
         config = config or self.config(name)
         key = instance_key(InstanceKind.CAMERA, name)
         self.ports.reclaim(self._owner_active)
-        port = config.port or self.ports.allocate(key)
+        port = None if config.protocol == "ipc" else config.port or self.ports.allocate(key)
+        ipc_dir = self.settings.data_dir / "ipc"
+        if config.protocol == "ipc":
+            ipc_dir.mkdir(parents=True, exist_ok=True)
         return InstanceSpec(
             instance_id=name,
             kind=InstanceKind.CAMERA,
@@ -156,6 +159,7 @@ class CameraManager:
             bind_host=self.settings.host,
             advertised_host=self.settings.stream_host,
             background_file=self._background_file(config),
+            ipc_dir=str(ipc_dir.resolve()) if config.protocol == "ipc" else None,
             user_scripts_dir=str(self.user_scripts) if self.user_scripts else None,
             permanent=name in self.permanent,
             log_level=self.settings.log_level,

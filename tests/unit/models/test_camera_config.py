@@ -448,3 +448,9 @@ def test_load_of_to_dict_is_identity(data: dict[str, Any]) -> None:
     assert CameraConfig.load(config.to_dict()) == config
     assert CameraConfig.load(config.to_dict(expanded=False)) == config
     assert json.loads(json.dumps(config.to_dict())) == config.to_dict()
+
+
+def test_bsread_keys_without_effect_are_reported() -> None:
+    config = CameraConfig.load({"source": "tcp://127.0.0.1:9999", "source_type": "bschannel", "connections": 2})
+    assert list(config.inert_keys()) == ["connections"]
+    assert CameraConfig.load({"source": "x", "source_type": "simulation"}).inert_keys() == {}

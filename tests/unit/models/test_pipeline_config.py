@@ -569,3 +569,11 @@ def test_group_as_string_or_list() -> None:
     assert processing(group=["simulation", "sp"]).group == ["simulation", "sp"]
     with pytest.raises(ConfigError, match="group"):
         processing(group=5)
+
+
+def test_keys_without_effect_are_reported_with_the_reason() -> None:
+    config = PipelineConfig.load({"camera_name": "cam", "multiprocessing": True, "copy": True, "block": False})
+    ignored = config.inert_keys()
+    assert set(ignored) == {"multiprocessing", "copy"}
+    assert "threads" in ignored["multiprocessing"]
+    assert PipelineConfig.load({"camera_name": "cam", "multiprocessing": False}).inert_keys() == {}
