@@ -1,0 +1,222 @@
+"""``camserver check-config``: validate a CamServer configuration folder without a server.
+
+Checks every camera config in ``camera_config/`` and every pipeline config in
+``pipeline_config/`` as the server would load them, the backgrounds they name in
+``background_config/``, the cameras pipelines read from, and ``permanent_instances.json``.
+Unknown keys (kept but not used) and keys disabled with a leading ``_`` are reported as notes,
+not errors, as CamServer's own configs use them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from camserver.cli.connection import EXIT_ERROR, EXIT_USAGE, fail
+
+__all__ = ["ConfigReport", "check_config", "check_folder"]
+
+#: files of a configuration folder that are not configs
+SERVERS = "servers.json"
+PERMANENT = "permanent_instances.json"
+
+
+@dataclass
+class ConfigReport:
+    """What checking one file found: problems make it invalid, notes do not."""
+
+    path: str
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        """No problems."""
+        return not self.problems
+
+
+def _read_json(path: Path, report: ConfigReport) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        report.problems.append(f"cannot be read as JSON: {error}")
+        return None
+
+
+def _key_notes(config: Any, data: dict[str, Any], name: str, report: ConfigReport) -> None:
+    if config.unknown_keys():
+        report.notes.append(f"unknown keys, kept but not used: {', '.join(config.unknown_keys())}")
+    if config.disabled_keys():
+        report.notes.append(f"disabled keys: {', '.join(config.disabled_keys())}")
+    given = data.get("name")
+    if isinstance(given, str) and given and given != name:
+        report.notes.append(f"its 'name' is '{given}'; the server calls it '{name}' after the file")
+
+
+class _Backgrounds:
+    """The background folder, if there is one to check against."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.present = folder.is_dir()
+
+    def check(self, background: str | bool, camera: str | None, report: ConfigReport) -> None:
+        if background is True:
+            if not camera:
+                return
+            pattern = re.compile(rf"^{re.escape(camera)}_\d{{8}}_\d{{6}}_\d{{6}}$")
+            if not self.present:
+                report.notes.append(f"backgrounds not checked: {self.folder.name}/ does not exist")
+            elif not any(pattern.match(path.stem) for path in self.folder.glob("*.npy")):
+                report.problems.append(f"camera '{camera}' has no background in {self.folder.name}/")
+            return
+        if not isinstance(background, str) or not background:
+            return
+        if not self.present:
+            report.notes.append(f"background '{background}' not checked: {self.folder.name}/ does not exist")
+        elif not (self.folder / f"{background}.npy").is_file():
+            report.problems.append(f"background '{background}' does not exist in {self.folder.name}/")
+
+
+def _check_cameras(folder: Path, backgrounds: _Backgrounds, reports: list[ConfigReport]) -> set[str]:
+    """Check the camera configs; the names (and aliases) pipelines may refer to."""
+    from camserver.errors import ConfigError
+    from camserver.models import CameraConfig
+
+    names: set[str] = set()
+    for path in sorted(folder.glob("*.json")):
+        if path.name in (SERVERS, PERMANENT):
+            continue
+        report = ConfigReport(f"{folder.name}/{path.name}")
+        reports.append(report)
+        names.add(path.stem)
+        data = _read_json(path, report)
+        if data is None:
+            continue
+        if not isinstance(data, dict):
+            report.problems.append(f"must hold a JSON object, not {type(data).__name__}")
+            continue
+        try:
+            config = CameraConfig.load(data, name=path.stem)
+        except ConfigError as error:
+            report.problems.append(str(error))
+            continue
+        names.update(config.aliases)
+        _key_notes(config, data, path.stem, report)
+        if config.image_background:
+            backgrounds.check(config.image_background, path.stem, report)
+    return names
+
+
+def _check_pipelines(
+    folder: Path, cameras: set[str] | None, backgrounds: _Backgrounds, reports: list[ConfigReport]
+) -> set[str]:
+    """Check the pipeline configs; their names."""
+    from camserver.errors import ConfigError
+    from camserver.models import PipelineConfig
+
+    paths = [path for path in sorted(folder.glob("*.json")) if path.name not in (SERVERS, PERMANENT)]
+    names = {path.stem for path in paths}
+    for path in paths:
+        report = ConfigReport(f"{folder.name}/{path.name}")
+        reports.append(report)
+        data = _read_json(path, report)
+        if data is None:
+            continue
+        if not isinstance(data, dict):
+            report.problems.append(f"must hold a JSON object, not {type(data).__name__}")
+            continue
+        try:
+            config = PipelineConfig.load(data, name=path.stem)
+        except ConfigError as error:
+            report.problems.append(str(error))
+            continue
+        _key_notes(config, data, path.stem, report)
+        reads_camera = not (config.input_stream or config.input_pipeline or config.bsread_address)
+        if cameras is not None and config.camera_name and reads_camera and config.camera_name not in cameras:
+            report.problems.append(f"camera '{config.camera_name}' does not exist in camera_config/")
+        for key in ("input_pipeline", "input_pipeline2", "output_pipeline"):
+            other = getattr(config, key)
+            if other and other not in names:
+                report.notes.append(f"{key} '{other}' is not a pipeline config here (it must be running)")
+        if config.image_background:
+            backgrounds.check(config.image_background, config.camera_name, report)
+    return names
+
+
+def _check_permanent(path: Path, pipelines: set[str], reports: list[ConfigReport]) -> None:
+    report = ConfigReport(f"{path.parent.name}/{path.name}")
+    reports.append(report)
+    data = _read_json(path, report)
+    if data is None:
+        return
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        report.problems.append("must hold a JSON object {instance: pipeline config name}")
+        return
+    for instance, name in data.items():
+        if instance.startswith("#"):
+            continue  # CamServer's way of switching an entry off
+        if name not in pipelines:
+            report.problems.append(f"instance '{instance}' names pipeline '{name}', which does not exist")
+
+
+def _check_servers(path: Path, reports: list[ConfigReport]) -> None:
+    report = ConfigReport(f"{path.parent.name}/{path.name}")
+    reports.append(report)
+    data = _read_json(path, report)
+    if data is not None and not isinstance(data, dict):
+        report.problems.append("must hold a JSON object {server url: placement rules}")
+
+
+def check_folder(folder: Path, *, backgrounds: Path | None = None) -> list[ConfigReport]:
+    """Check a configuration folder; one report per file, in folder and name order."""
+    camera_folder, pipeline_folder = folder / "camera_config", folder / "pipeline_config"
+    background_store = _Backgrounds(backgrounds or folder / "background_config")
+    reports: list[ConfigReport] = []
+    cameras: set[str] | None = None
+    if camera_folder.is_dir():
+        cameras = _check_cameras(camera_folder, background_store, reports)
+        if (camera_folder / SERVERS).is_file():
+            _check_servers(camera_folder / SERVERS, reports)
+    if pipeline_folder.is_dir():
+        pipelines = _check_pipelines(pipeline_folder, cameras, background_store, reports)
+        if (pipeline_folder / PERMANENT).is_file():
+            _check_permanent(pipeline_folder / PERMANENT, pipelines, reports)
+        if (pipeline_folder / SERVERS).is_file():
+            _check_servers(pipeline_folder / SERVERS, reports)
+    return reports
+
+
+def check_config(
+    folder: Annotated[
+        Path, typer.Argument(help="configuration folder (with camera_config/, pipeline_config/)", show_default=False)
+    ],
+    backgrounds: Annotated[
+        Path | None, typer.Option(help="background folder (default: FOLDER/background_config)")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="print only the files with problems")] = False,
+) -> None:
+    """Validate every camera and pipeline config of a configuration folder, without a server."""
+    if not folder.is_dir():
+        fail(f"{folder} is not a folder", EXIT_USAGE)
+    if not (folder / "camera_config").is_dir() and not (folder / "pipeline_config").is_dir():
+        fail(f"{folder} has neither camera_config/ nor pipeline_config/", EXIT_USAGE)
+    reports = check_folder(folder, backgrounds=backgrounds)
+    for report in reports:
+        if quiet and report.valid:
+            continue
+        typer.echo(f"{'ok' if report.valid else 'INVALID':<8}{report.path}")
+        for problem in report.problems:
+            typer.echo(f"        error: {problem}")
+        if not quiet:
+            for note in report.notes:
+                typer.echo(f"        note: {note}")
+    invalid = sum(not report.valid for report in reports)
+    if invalid:
+        fail(f"{invalid} of {len(reports)} files are invalid", EXIT_ERROR)
+    typer.echo(f"{len(reports)} files checked: all valid")

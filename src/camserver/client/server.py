@@ -1,0 +1,127 @@
+"""``client.server``: the server itself: version, load and instances, heartbeat, logs.
+
+``/info`` and ``/heartbeat`` exist under both prefixes, each about its own kind of instance;
+``kind`` chooses (cameras by default, as CamServer's ``CamClient``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from camserver.client.call import Call, Reply
+from camserver.client.envelope import field, text_of
+from camserver.client.reports import LogRecords, ServerReport
+from camserver.errors import ConfigError
+from camserver.models.instance import InstanceKind
+
+__all__ = ["AsyncServer", "Heartbeat", "Server", "ServerCalls"]
+
+T = TypeVar("T")
+#: CamServer's heartbeat: ``{instance: {figure: value}}``
+Heartbeat = dict[str, dict[str, Any]]
+
+_PREFIXES = {InstanceKind.CAMERA: "/api/v1/cam", InstanceKind.PIPELINE: "/api/v1/pipeline"}
+
+
+def _kind(kind: InstanceKind | str) -> InstanceKind:
+    try:
+        return InstanceKind(kind)
+    except ValueError:
+        raise ConfigError(f"unknown instance kind {kind!r}; use 'camera' or 'pipeline'") from None
+
+
+class ServerCalls:
+    """The calls of the server-wide routes."""
+
+    @staticmethod
+    def version() -> Call[str]:
+        """The server's version."""
+        return Call("GET", "/api/v1/cam/version", field("version", str))
+
+    @staticmethod
+    def info(kind: InstanceKind | str = InstanceKind.CAMERA) -> Call[ServerReport]:
+        """Version, host load and the active instances of ``kind``."""
+        chosen = _kind(kind)
+
+        def parse(reply: Reply) -> ServerReport:
+            return ServerReport.read(field("info", dict[str, Any])(reply), kind=chosen)
+
+        return Call("GET", f"{_PREFIXES[chosen]}/info", parse)
+
+    @staticmethod
+    def heartbeat(kind: InstanceKind | str = InstanceKind.CAMERA) -> Call[Heartbeat]:
+        """Figures of every running instance of ``kind``, as numbers."""
+        return Call("GET", f"{_PREFIXES[_kind(kind)]}/heartbeat", field("instances", Heartbeat))
+
+    @staticmethod
+    def logs() -> Call[LogRecords]:
+        """The server's recent log records."""
+        return Call("GET", "/api/v1/logs", field("logs", LogRecords))
+
+    @staticmethod
+    def logs_text() -> Call[str]:
+        """The server's recent log records as text, one per line."""
+        return Call("GET", "/api/v1/logs/txt", text_of)
+
+
+class Server:
+    """The server, over a sync :class:`~camserver.client.Client` (``client.server``)."""
+
+    def __init__(self, send: Callable[[Call[Any]], Any]) -> None:
+        self._send = send
+
+    def version(self) -> str:
+        """The server's version."""
+        return self._call(ServerCalls.version())
+
+    def info(self, kind: InstanceKind | str = InstanceKind.CAMERA) -> ServerReport:
+        """Version, host load and the active instances of ``kind``."""
+        return self._call(ServerCalls.info(kind))
+
+    def heartbeat(self, kind: InstanceKind | str = InstanceKind.CAMERA) -> Heartbeat:
+        """Figures of every running instance of ``kind``, as numbers."""
+        return self._call(ServerCalls.heartbeat(kind))
+
+    def logs(self) -> LogRecords:
+        """The server's recent log records."""
+        return self._call(ServerCalls.logs())
+
+    def logs_text(self) -> str:
+        """The server's recent log records as text, one per line."""
+        return self._call(ServerCalls.logs_text())
+
+    def _call(self, call: Call[T]) -> T:
+        result: T = self._send(call)
+        return result
+
+
+class AsyncServer:
+    """The server, over an :class:`~camserver.client.AsyncClient` (``client.server``)."""
+
+    def __init__(self, send: Callable[[Call[Any]], Awaitable[Any]]) -> None:
+        self._send = send
+
+    async def version(self) -> str:
+        """The server's version."""
+        return await self._call(ServerCalls.version())
+
+    async def info(self, kind: InstanceKind | str = InstanceKind.CAMERA) -> ServerReport:
+        """Version, host load and the active instances of ``kind``."""
+        return await self._call(ServerCalls.info(kind))
+
+    async def heartbeat(self, kind: InstanceKind | str = InstanceKind.CAMERA) -> Heartbeat:
+        """Figures of every running instance of ``kind``, as numbers."""
+        return await self._call(ServerCalls.heartbeat(kind))
+
+    async def logs(self) -> LogRecords:
+        """The server's recent log records."""
+        return await self._call(ServerCalls.logs())
+
+    async def logs_text(self) -> str:
+        """The server's recent log records as text, one per line."""
+        return await self._call(ServerCalls.logs_text())
+
+    async def _call(self, call: Call[T]) -> T:
+        result: T = await self._send(call)
+        return result
