@@ -164,3 +164,7 @@ def test_pid_range_ends_with_exit_code_zero(client: PipelineClient) -> None:
 def test_user_functions_are_refused_unless_allowed(client: PipelineClient) -> None:
     with pytest.raises(ValueError, match="user scripts are not allowed"):
         client.create_instance_from_config({"camera_name": "simulation", "function": "my_function"})
+
+
+def test_exit_code_of_an_unknown_instance_is_none_as_in_camserver(client: PipelineClient) -> None:
+    assert client.get_instance_exit_code("never_existed") is None

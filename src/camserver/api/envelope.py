@@ -76,8 +76,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def http_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, HTTPException)
-        message = "Not found." if error.status_code == 404 else str(error.detail)
-        return _error(error.status_code, message, "NotFound" if error.status_code == 404 else "HTTPError")
+        if error.status_code == 404:
+            return _error(404, f"Not found: {request.method} {request.url.path}", "NotFound")
+        name = "ConfigError" if 400 <= error.status_code < 500 else "CamServerError"
+        return _error(error.status_code, f"{error.detail}: {request.method} {request.url.path}", name)
 
     async def invalid_request(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)

@@ -27,6 +27,8 @@ from camserver.protocol.types import Compression
 
 __all__ = ["HeaderStrategy", "HeaderTracker"]
 
+_BUILT_HEADERS = 64
+
 
 class HeaderStrategy(StrEnum):
     """CamServer's ``create_header`` values."""
@@ -71,6 +73,7 @@ class HeaderTracker:
         self.header_compression = header_compression
         self.header: DataHeader | None = None
         self._specs: dict[str, ChannelSpec] = {}
+        self._built: dict[tuple[ChannelSpec, ...], DataHeader] = {}
         #: how often the header was rebuilt after the first one
         self.header_changes = 0
         #: values not sent because they did not fit the header (``once``, disallowed changes)
@@ -79,6 +82,7 @@ class HeaderTracker:
     def forget(self) -> None:
         """Describe every channel afresh from the next message on (after a compression change)."""
         self._specs = {}
+        self._built.clear()
         if self.header is not None:
             self.header = None
             self.header_changes += 1
@@ -126,7 +130,14 @@ class HeaderTracker:
         if self.header is not None and self.header.channels == specs:
             return False
         first = self.header is None
-        self.header = DataHeader.build(specs, self.header_compression)
+        # Headers that alternate (a good region whose width changes with the beam) are built once.
+        header = self._built.get(specs)
+        if header is None or header.compression is not self.header_compression:
+            header = DataHeader.build(specs, self.header_compression)
+            self._built[specs] = header
+            while len(self._built) > _BUILT_HEADERS:
+                del self._built[next(iter(self._built))]
+        self.header = header
         self._specs = {spec.name: spec for spec in specs}
         if not first:
             self.header_changes += 1

@@ -196,8 +196,12 @@ class PipelineManager:
             self.backend.stop(info.key, timeout=self.settings.stop_timeout)
 
     def exit_code(self, instance_id: str) -> int | None:
-        """The exit code of an ended instance (None while it runs)."""
-        info = self.info(instance_id)
+        """The exit code of an ended instance; None while it runs, and (as CamServer) for an
+        instance that was deleted or never existed."""
+        try:
+            info = self.info(instance_id)
+        except InstanceNotFound:
+            return None
         return None if info.active else info.exit_code
 
     def instance_config(self, instance_id: str) -> dict[str, Any]:

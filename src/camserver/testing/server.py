@@ -1,6 +1,9 @@
 """A real camserver server in a thread of the calling process, for tests and examples.
 
-The REST API runs under uvicorn on a free loopback port; instances are real child processes.
+The REST API runs under uvicorn on a free loopback port; instances are real child processes,
+forked from multiprocessing's fork server: a script using this must guard its entry point with
+``if __name__ == "__main__":`` (the fork server imports the main module), as any multiprocessing
+program must.
 """
 
 from __future__ import annotations

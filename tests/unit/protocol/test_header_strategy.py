@@ -249,3 +249,15 @@ def test_compression_policy_defaults_to_none() -> None:
 def test_compression_policy_refuses_lz4(options: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="lz4 is decode-only"):
         CompressionPolicy(**options)
+
+
+def test_alternating_layouts_reuse_their_built_headers() -> None:
+    tracker = HeaderTracker()
+    first, _, _ = tracker.layout({"profile": np.zeros(10)})
+    second, _, changed = tracker.layout({"profile": np.zeros(12)})
+    again, _, changed_back = tracker.layout({"profile": np.zeros(10)})
+    assert changed
+    assert changed_back
+    assert again is first
+    assert second is not first
+    assert tracker.header_changes == 2
