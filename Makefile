@@ -1,5 +1,6 @@
 # The two commands of the README, and the tool targets they are made of.
 #   make demo   start the server with simulated cameras and pipelines (creates .venv if needed)
+#               on http://127.0.0.1:8888 until Ctrl-C
 #   make test   lint, types, import contracts and every test (what CI runs)
 
 PYTHON ?= python3
@@ -17,7 +18,7 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 demo: $(STAMP)
-	$(BIN)/python examples/stream_demo.py --seconds 3600
+	$(BIN)/camserver serve --demo
 
 test: lint types imports pytest
 

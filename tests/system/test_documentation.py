@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from camserver.client import Client
 from camserver.testing.server import RunningServer, running_server
 
 pytestmark = pytest.mark.system
@@ -43,12 +44,17 @@ def test_code_blocks_run(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CAMSERVER_URL", demo_server.url)
     namespace: dict[str, object] = {"__name__": "__docs__"}
-    for number, code in enumerate(blocks(page), start=1):
-        source = code.replace(DEFAULT_URL, demo_server.url)
-        try:
-            exec(compile(source, f"{page.name}[block {number}]", "exec"), namespace)
-        except Exception as error:  # noqa: BLE001 - any failure of a documented example fails the test
-            pytest.fail(f"{page.relative_to(ROOT)}, block {number} failed: {type(error).__name__}: {error}")
+    try:
+        for number, code in enumerate(blocks(page), start=1):
+            source = code.replace(DEFAULT_URL, demo_server.url)
+            try:
+                exec(compile(source, f"{page.name}[block {number}]", "exec"), namespace)
+            except Exception as error:  # noqa: BLE001 - any failure of a documented example fails the test
+                pytest.fail(f"{page.relative_to(ROOT)}, block {number} failed: {type(error).__name__}: {error}")
+    finally:
+        for value in namespace.values():  # a page may keep a client open across its blocks
+            if isinstance(value, Client):
+                value.close()
 
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
