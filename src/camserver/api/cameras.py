@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import Response
 
-from camserver import __version__
 from camserver.api.dependencies import authorize, services
-from camserver.api.envelope import ok
+from camserver.api.envelope import image_payload, ok
+from camserver.api.instance_routes import add_instance_routes
 from camserver.errors import ConfigError
 from camserver.models.instance import InstanceKind
 from camserver.service import Services, array_from_npy_bytes, instance_report, render_png
@@ -21,14 +20,7 @@ router = APIRouter(prefix="/api/v1/cam", tags=["cameras"])
 Deps = Annotated[Services, Depends(services)]
 Mutating = [Depends(authorize)]
 JsonObject = Annotated[dict[str, Any], Body()]
-
-
-def _image_bytes(image: Any) -> dict[str, Any]:
-    return {
-        "bytes": base64.b64encode(image.tobytes()).decode(),
-        "shape": list(image.shape),
-        "dtype": image.dtype.str,
-    }
+add_instance_routes(router, InstanceKind.CAMERA)  # before the "/{name}" routes, which would match them
 
 
 @router.get("", summary="Names of all cameras")
@@ -40,21 +32,6 @@ def list_cameras(service: Deps) -> dict[str, Any]:
 def stop_all(service: Deps) -> dict[str, Any]:
     service.cameras.stop_all()
     return ok()
-
-
-@router.get("/info", summary="Server and camera instances, CamServer's format")
-def info(service: Deps) -> dict[str, Any]:
-    return ok(info=service.server_info(InstanceKind.CAMERA))
-
-
-@router.get("/heartbeat", summary="Figures of every running camera")
-def heartbeat(service: Deps) -> dict[str, Any]:
-    return ok(version=__version__, instances=service.heartbeat(InstanceKind.CAMERA))
-
-
-@router.get("/version", summary="Server version")
-def version() -> dict[str, Any]:
-    return ok(version=__version__)
 
 
 @router.get("/aliases", summary="Camera aliases: {alias: camera}")
@@ -171,7 +148,7 @@ def image(
 
 @router.get("/{name}/image_bytes", summary="One image as base64 bytes with shape and dtype")
 def image_bytes(name: str, service: Deps) -> dict[str, Any]:
-    return ok(image=_image_bytes(service.cameras.grab(name)))
+    return ok(image=image_payload(service.cameras.grab(name)))
 
 
 @router.get("/{name}/info", summary="The camera's instance: state, statistics, exit code")

@@ -7,6 +7,7 @@ that camserver's client raises the same class again.
 
 from __future__ import annotations
 
+import base64
 import logging
 from typing import Any
 
@@ -29,7 +30,7 @@ from camserver.errors import (
     TransportError,
 )
 
-__all__ = ["STATUS_OF", "install_error_handlers", "ok"]
+__all__ = ["STATUS_OF", "image_payload", "install_error_handlers", "ok"]
 
 logger = logging.getLogger("camserver.api")
 
@@ -52,6 +53,11 @@ STATUS_OF: dict[type[BaseException], int] = {
 def ok(status: str = "ok", **fields: Any) -> dict[str, Any]:
     """A successful response body."""
     return {"state": "ok", "status": status, **fields}
+
+
+def image_payload(image: Any) -> dict[str, Any]:
+    """An image as CamServer's ``image_bytes`` answers carry it: base64 bytes, shape, dtype."""
+    return {"bytes": base64.b64encode(image.tobytes()).decode(), "shape": list(image.shape), "dtype": image.dtype.str}
 
 
 def _error(status_code: int, message: str, error: str) -> JSONResponse:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Annotated, Any
 
@@ -10,9 +9,9 @@ import numpy as np
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import Response
 
-from camserver import __version__
 from camserver.api.dependencies import authorize, services
-from camserver.api.envelope import ok
+from camserver.api.envelope import image_payload, ok
+from camserver.api.instance_routes import add_instance_routes
 from camserver.errors import ConfigError
 from camserver.models.instance import InstanceKind
 from camserver.models.pipeline import PipelineConfig
@@ -24,14 +23,11 @@ router = APIRouter(prefix="/api/v1/pipeline", tags=["pipelines"])
 Deps = Annotated[Services, Depends(services)]
 Mutating = [Depends(authorize)]
 JsonObject = Annotated[dict[str, Any], Body()]
+add_instance_routes(router, InstanceKind.PIPELINE)  # before the "/{name}" routes, which would match them
 
 
 def _created(info: Any) -> dict[str, Any]:
     return ok(instance_id=info.instance_id, stream=info.stream_address, config=info.config)
-
-
-def _image_bytes(image: np.ndarray[Any, Any]) -> dict[str, Any]:
-    return {"bytes": base64.b64encode(image.tobytes()).decode(), "shape": list(image.shape), "dtype": image.dtype.str}
 
 
 @router.get("", summary="Names of all pipeline configs")
@@ -49,21 +45,6 @@ def create_from_config(body: JsonObject, service: Deps, instance_id: str | None 
 def stop_all(service: Deps) -> dict[str, Any]:
     service.pipelines.stop_all()
     return ok()
-
-
-@router.get("/info", summary="Server and pipeline instances, CamServer's format")
-def info(service: Deps) -> dict[str, Any]:
-    return ok(info=service.server_info(InstanceKind.PIPELINE))
-
-
-@router.get("/heartbeat", summary="Figures of every running pipeline")
-def heartbeat(service: Deps) -> dict[str, Any]:
-    return ok(version=__version__, instances=service.heartbeat(InstanceKind.PIPELINE))
-
-
-@router.get("/version", summary="Server version")
-def version() -> dict[str, Any]:
-    return ok(version=__version__)
 
 
 @router.get("/groups", summary="Pipeline groups: {group: [pipelines]}")
@@ -118,7 +99,7 @@ def background_image(
 
 @router.get("/background/{name}/image_bytes", summary="A background as base64 bytes with shape and dtype")
 def background_bytes(name: str, service: Deps) -> dict[str, Any]:
-    return ok(image=_image_bytes(service.backgrounds.load(name)))
+    return ok(image=image_payload(service.backgrounds.load(name)))
 
 
 @router.put("/background/{name}/image_bytes", summary="Upload a background (.npy bytes)", dependencies=Mutating)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+import zmq
+
 from camserver.errors import ConfigError
 
-__all__ = ["SocketMode", "bind_endpoint", "host_port", "normalize_address"]
+__all__ = ["SocketMode", "attach", "bind_endpoint", "host_port", "normalize_address"]
 
 _TCP = re.compile(r"^tcp://(?P<host>\[[0-9a-fA-F:]+\]|[^:/\s]+):(?P<port>\*|\d{1,5})$")
 
@@ -66,3 +68,16 @@ def host_port(address: str) -> tuple[str, int]:
     if match is None or match["port"] == "*":
         raise ConfigError(f"stream address {address!r} has no host and port")
     return match["host"].strip("[]"), int(match["port"])
+
+
+def attach(socket: zmq.Socket[bytes], address: str, *, bind: bool) -> str:
+    """Bind or connect ``socket`` to a normalised ``address``; the address it is reachable at
+    (a bound port 0 becomes the port the system chose). Raises ``zmq.ZMQError``."""
+    if "[" in address:
+        socket.setsockopt(zmq.IPV6, 1)
+    if not bind:
+        socket.connect(address)
+        return address
+    socket.bind(bind_endpoint(address))
+    endpoint = socket.getsockopt(zmq.LAST_ENDPOINT)
+    return endpoint.decode() if isinstance(endpoint, bytes) else str(endpoint)

@@ -16,7 +16,7 @@ from camserver.protocol import (
     HeaderStrategy,
     Timestamp,
 )
-from camserver.transport.address import SocketMode, bind_endpoint, normalize_address
+from camserver.transport.address import SocketMode, attach, normalize_address
 from camserver.transport.client_monitor import ClientMonitor
 
 __all__ = ["Publisher", "PublisherStatistics"]
@@ -93,16 +93,8 @@ class Publisher:
                 socket.setsockopt(zmq.SNDTIMEO, int(send_timeout * 1000))
             if nodrop and self.mode is SocketMode.PUB:
                 socket.setsockopt(zmq.XPUB_NODROP, 1)
-            if "[" in target:
-                socket.setsockopt(zmq.IPV6, 1)
             self._monitor = monitor = ClientMonitor(socket)
-            if bind:
-                socket.bind(bind_endpoint(target))
-                endpoint = socket.getsockopt(zmq.LAST_ENDPOINT)
-                self.address = endpoint.decode() if isinstance(endpoint, bytes) else str(endpoint)
-            else:
-                socket.connect(target)
-                self.address = target
+            self.address = attach(socket, target, bind=bind)
         except zmq.ZMQError as error:
             if monitor is not None:
                 monitor.close()

@@ -11,7 +11,7 @@ import zmq
 
 from camserver.errors import DecodeError, TransportError
 from camserver.protocol import ControlMessage, Decoder, Message
-from camserver.transport.address import SocketMode, bind_endpoint, normalize_address
+from camserver.transport.address import SocketMode, attach, normalize_address
 
 __all__ = ["Subscriber", "SubscriberStatistics"]
 
@@ -88,15 +88,7 @@ class Subscriber:
             socket.setsockopt(zmq.LINGER, 0)
             if self.mode is SocketMode.SUB:
                 socket.setsockopt(zmq.SUBSCRIBE, b"")
-            if "[" in target:
-                socket.setsockopt(zmq.IPV6, 1)
-            if bind:
-                socket.bind(bind_endpoint(target))
-                endpoint = socket.getsockopt(zmq.LAST_ENDPOINT)
-                self.address = endpoint.decode() if isinstance(endpoint, bytes) else str(endpoint)
-            else:
-                socket.connect(target)
-                self.address = target
+            self.address = attach(socket, target, bind=bind)
         except zmq.ZMQError as error:
             socket.close(linger=0)
             action = "bind" if bind else "connect"
