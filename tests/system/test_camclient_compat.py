@@ -115,3 +115,22 @@ def test_pickled_background_upload_is_refused_with_a_reason(client: CamClient) -
 def test_unknown_camera_is_an_error_with_the_name(client: CamClient) -> None:
     with pytest.raises(ValueError, match="Camera 'no_such_camera' does not exist"):
         client.get_instance_stream("no_such_camera")
+
+
+def test_config_change_applies_to_the_running_stream(client: CamClient) -> None:
+    config = client.get_camera_config("simulation")
+    address = client.get_instance_stream("simulation")
+    host, port = host_port(address)
+    try:
+        client.set_camera_config("simulation", {**config, "rotate": 1})
+        with Source(host=host, port=port, mode=SUB, receive_timeout=10000) as source:
+            for _ in range(200):  # the change applies from the next frame; bounded wait for it
+                message = source.receive()
+                assert message is not None
+                if message.data.data["image"].value.shape == (320, 240):
+                    break
+        assert message.data.data["image"].value.shape == (320, 240)
+        assert message.data.data["width"].value == 240
+        assert client.get_instance_stream("simulation") == address  # the same instance, not a restart
+    finally:
+        client.set_camera_config("simulation", config)
