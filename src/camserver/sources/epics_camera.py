@@ -24,9 +24,16 @@ class EpicsCameraSource:
     reshaped to ``(height, width)`` and queued; :meth:`read` takes frames from the queue. While the
     IOC is away ``read`` returns None; frames resume by themselves when it is back.
 
+    Width and height arrive as separate updates, so after either changes only frames of exactly the
+    new size are taken until one has arrived (or ``SETTLE_FRAMES`` were refused, for IOCs that
+    always post the whole waveform): a frame between the two updates is never cut to a
+    half-changed size.
+
     Subclasses name their PVs and say how the online check is done (:meth:`_check_online`).
     """
 
+    #: frames refused at most while a geometry change settles
+    SETTLE_FRAMES = 10
     #: the PV whose updates are the frames
     picture_pv: str
     #: the PVs holding the width and the height
@@ -41,6 +48,7 @@ class EpicsCameraSource:
         self._client: ChannelAccessClient | None = None
         self._width = 0
         self._height = 0
+        self._settling = 0
 
     def pv(self, suffix: str) -> str:
         """The full name of the PV ``<prefix>:<suffix>``."""
@@ -105,14 +113,23 @@ class EpicsCameraSource:
         return None
 
     def _on_width(self, values: Any, timestamp: Timestamp | None) -> None:
-        self._width = int(values[0])
+        if int(values[0]) != self._width:
+            self._width = int(values[0])
+            self._settling = self.SETTLE_FRAMES
 
     def _on_height(self, values: Any, timestamp: Timestamp | None) -> None:
-        self._height = int(values[0])
+        if int(values[0]) != self._height:
+            self._height = int(values[0])
+            self._settling = self.SETTLE_FRAMES
 
     def _on_picture(self, values: Any, timestamp: Timestamp | None) -> None:
         width, height = self._width, self._height
         size = width * height
+        if self._settling and len(values) != size:
+            self._settling -= 1
+            self.unusable += 1
+            return
+        self._settling = 0
         if size <= 0 or len(values) < size:
             self.unusable += 1
             logger.debug("%s: %d values for %dx%d, frame skipped", self.prefix, len(values), width, height)
