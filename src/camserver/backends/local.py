@@ -91,6 +91,8 @@ class _Instance:
 
     def note(self, level: str, message: str) -> None:
         self.logs.append([time.strftime("%Y-%m-%d %H:%M:%S"), "camserver.supervisor", level, message])
+        if level != "INFO":  # trouble is in the server's log too, which outlives the instance
+            logger.log(logging.getLevelName(level), "%s: %s", self.spec.key, message)
 
     def send(self, command: StopCommand | ConfigCommand) -> bool:
         connection = self.connection
@@ -177,6 +179,7 @@ class LocalBackend:
             if not instance.ended.wait(timeout):
                 instance.note("WARNING", f"did not stop within {timeout:g} s: terminating")
                 self._terminate(instance, grace=2.0)
+                instance.reason = f"did not stop within {timeout:g} s: terminated"
         if instance.state in (InstanceState.RESTARTING, InstanceState.STOPPING):
             instance.state = InstanceState.STOPPED
         return instance.info()

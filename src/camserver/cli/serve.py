@@ -2,15 +2,40 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import socket
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+if TYPE_CHECKING:
+    import uvicorn
+
 __all__ = ["serve"]
+
+
+def _server(config: uvicorn.Config) -> uvicorn.Server:
+    """A uvicorn server for which SIGTERM and Ctrl-C are the normal way to stop: it shuts down (and
+    stops every instance), then the process exits with code 0 instead of dying of the signal
+    uvicorn would raise again."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            handlers = {signum: signal.signal(signum, self.handle_exit) for signum in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for signum, handler in handlers.items():
+                    signal.signal(signum, handler)
+
+    return Server(config)
 
 
 def _open_socket(host: str, port: int) -> socket.socket:
@@ -88,5 +113,9 @@ def serve(
     local_host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else shown_host
     app = build_app(settings, server_url=f"http://{local_host}:{bound_port}")
     typer.echo(f"camserver listening on http://{shown_host}:{bound_port} (data in {settings.data_dir})", err=True)
-    server = uvicorn.Server(uvicorn.Config(app, log_level=settings.log_level.lower(), access_log=False))
+    # JPEG frames of the viewer do not compress: per-message deflate would only cost time
+    uvicorn_config = uvicorn.Config(
+        app, log_level=settings.log_level.lower(), access_log=False, ws_per_message_deflate=False
+    )
+    server = _server(uvicorn_config)
     server.run(sockets=[listener])

@@ -69,6 +69,10 @@ class PipelineLoop:
         self._input_misses = 0
         self._input_decode_errors = 0
         self._reported_misses = 0
+        self._aligner: PulseAligner[Message] | None = None
+        self._deferred: list[ConfigCommand] = []
+        self._send_retries = 0
+        self._reported_unpaired = 0
         buffer = self.config.pid_buffer or 0
         self._reorder: PulseReorder[tuple[dict[str, Any], Timestamp]] | None = (
             PulseReorder(buffer) if self.config.pipeline_type == "fanin" and buffer > 1 else None
@@ -112,7 +116,8 @@ class PipelineLoop:
         policy, header_compression = _compression(config)
         target = self.spec.input_streams.get("output") or config.output_stream
         address = target or f"tcp://{self.spec.bind_host}:{self.spec.port or config.port or 0}"
-        block = config.block and config.effective_mode == "PUSH"
+        # a store never holds its camera back for a slow reader (CamServer's store sends non-blocking)
+        block = config.block and config.effective_mode == "PUSH" and config.pipeline_type != "store"
         return Publisher(
             address,
             mode=config.effective_mode,
@@ -160,6 +165,7 @@ class PipelineLoop:
         aligner: PulseAligner[Message] | None = None
         if second is not None:
             aligner = PulseAligner(primary_size=config.bsread_image_buf, secondary_size=config.merge_buffer_size)
+        self._aligner = aligner
         self.channel.send(StartedReport(stream=self._stream_address(output), pid=os.getpid()))
         logger.info("pipeline %s (%s) running", self.spec.instance_id, config.pipeline_type)
         try:
@@ -195,12 +201,7 @@ class PipelineLoop:
         resolver: CameraResolver,
     ) -> None:
         while self._stop_reason is None:
-            for command in self.channel.commands():
-                if isinstance(command, StopCommand):
-                    self._stop_reason = command.reason
-                elif isinstance(command, ConfigCommand):
-                    self._apply(command, stage, custom, output)
-            if self._stop_reason is not None:
+            if not self._take_commands(stage, custom, output):
                 break
             if custom is not None:
                 try:
@@ -215,6 +216,9 @@ class PipelineLoop:
             else:
                 assert source is not None
                 message = source.receive()
+                if message is not None:
+                    # a config update that returned before this frame was sent applies to it
+                    self._take_commands(stage, custom, output)
                 if second is not None and aligner is not None:
                     self._take_second(second, aligner, executor, output)
                 if message is not None:
@@ -226,6 +230,16 @@ class PipelineLoop:
             if self.statistics.due():
                 self.channel.send(StatisticsReport(self._report(output, source)))
                 self._check_clients(output)
+
+    def _take_commands(self, stage: Stage | None, custom: CustomSource | None, output: Any) -> bool:
+        """Apply the commands that arrived; False once the pipeline is to stop."""
+        commands, self._deferred = [*self._deferred, *self.channel.commands()], []
+        for command in commands:
+            if isinstance(command, StopCommand):
+                self._stop_reason = command.reason
+            elif isinstance(command, ConfigCommand):
+                self._apply(command, stage, custom, output)
+        return self._stop_reason is None
 
     def _received(
         self,
@@ -326,9 +340,9 @@ class PipelineLoop:
         try:
             sent = output.send(data, pulse_id=pulse_id, timestamp=timestamp)
             while not sent and getattr(output, "block", False) and self._stop_reason is None:
-                if any(isinstance(command, StopCommand) for command in self.channel.commands()):
-                    self._stop_reason = "stopped while waiting for a receiver"
-                    break
+                if not self._wait_for_receiver(output):
+                    break  # the message is dropped, and counted by the publisher
+                self._send_retries += 1  # the attempt that timed out was no drop: it is retried
                 sent = output.send(data, pulse_id=pulse_id, timestamp=timestamp)
         except CamServerError as error:
             statistics.processing_errors += 1
@@ -345,6 +359,20 @@ class PipelineLoop:
         records = self.config.records
         if records and self._sent >= records:
             self._stop_reason = f"{records} records sent"
+
+    def _wait_for_receiver(self, output: Any) -> bool:
+        """While a blocking send waits: stop when asked or when nobody is connected for
+        ``no_client_timeout``, keep config updates for after the send, keep reporting.
+        False once the pipeline is to stop."""
+        for command in self.channel.commands():
+            if isinstance(command, StopCommand):
+                self._stop_reason = "stopped while waiting for a receiver"
+            else:
+                self._deferred.append(command)
+        if self.statistics.due():
+            self.channel.send(StatisticsReport(self._report(output, None)))
+            self._check_clients(output)
+        return self._stop_reason is None
 
     def _check_clients(self, output: Any) -> None:
         timeout = self.config.no_client_timeout
@@ -365,6 +393,8 @@ class PipelineLoop:
             return
         if config.processing_threads != self.config.processing_threads:
             logger.warning("processing_threads takes effect when the pipeline restarts")
+        if config.records != self.config.records:
+            self._sent = 0  # records set on a running instance count from the change
         self.config, self.resources = config, resources
         self.gate.update(config)
         if isinstance(output, Publisher):
@@ -375,7 +405,7 @@ class PipelineLoop:
         statistics = self.statistics
         publisher_statistics = getattr(output, "statistics", None)
         if publisher_statistics is not None:
-            statistics.output_drops = publisher_statistics.dropped
+            statistics.output_drops = publisher_statistics.dropped - self._send_retries
             statistics.bytes_sent = publisher_statistics.bytes_sent
             statistics.header_changes = publisher_statistics.header_changes
         clients = getattr(output, "clients", None)
@@ -385,4 +415,8 @@ class PipelineLoop:
             statistics.decode_errors = self._input_decode_errors + source.statistics.decode_errors
             statistics.input_drops += missed - self._reported_misses
             self._reported_misses = missed
+        if self._aligner is not None:  # frames whose second-stream partner never came
+            unpaired = self._aligner.unmatched + self._aligner.overflowed
+            statistics.input_drops += unpaired - self._reported_unpaired
+            self._reported_unpaired = unpaired
         return statistics.report()

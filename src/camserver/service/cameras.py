@@ -18,6 +18,7 @@ from camserver.errors import (
     CamServerError,
     ConfigError,
     InstanceNotFound,
+    PermissionDenied,
     SourceError,
     Timeout,
 )
@@ -144,6 +145,11 @@ class CameraManager:
     def spec(self, name: str, config: CameraConfig | None = None) -> InstanceSpec:
         """What starting this camera's instance takes."""
         config = config or self.config(name)
+        if config.source_type == "script" and self.user_scripts is None:
+            raise PermissionDenied(
+                "user scripts are not allowed on this server (start it with --allow-user-scripts): "
+                f"camera '{name}' with source_type 'script' is refused"
+            )
         key = instance_key(InstanceKind.CAMERA, name)
         self.ports.reclaim(self._owner_active)
         port = None if config.protocol == "ipc" else config.port or self.ports.allocate(key)

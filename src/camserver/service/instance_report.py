@@ -20,6 +20,7 @@ def instance_report(info: InstanceInfo) -> dict[str, Any]:
         "config": info.config,
         # camserver's additions
         "state": info.state.value,
+        "pid": info.pid,
         "exit_code": info.exit_code,
         "reason": info.reason,
         "restarts": info.restarts,
@@ -62,4 +63,6 @@ def heartbeat_entry(info: InstanceInfo) -> dict[str, Any]:
         "rx": statistics.rx_rate,
         "tx": statistics.tx_rate,
         "state": info.state.value,
+        "input_drops": statistics.input_drops,
+        "output_drops": statistics.output_drops,
     }

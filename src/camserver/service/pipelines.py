@@ -23,6 +23,7 @@ from camserver.errors import (
     InstanceNotFound,
     PermissionDenied,
     ReadOnlyInstance,
+    ScriptNotFound,
     Timeout,
 )
 from camserver.models.config_model import check_name
@@ -218,7 +219,7 @@ class PipelineManager:
         if not isinstance(changes, dict) or not changes:
             raise ConfigError("Config updates cannot be empty.")
         current = PipelineConfig.load(info.config)
-        config = current.updated(changes)
+        config = current.updated({"reload": False, **changes})  # as CamServer: reload applies to one update
         if config.camera_name != current.camera_name:
             raise Conflict("Cannot change the camera name on a running instance. Stop the instance first.")
         if config.image_background and config.image_background not in ("", None):
@@ -249,6 +250,20 @@ class PipelineManager:
             )
         if config.pipeline_type in ("custom", "script") and self.user_scripts is None:
             raise PermissionDenied(f"{config.pipeline_type} pipelines run user code; user scripts are not allowed")
+        if not builtin:
+            self._check_script(name, "function")
+        if config.pipeline_type == "script":
+            self._check_script(config.pipeline_script or "", "pipeline_script")
+
+    def _check_script(self, name: str, key: str) -> None:
+        """A user script the instance will load exists, so that a wrong name is the caller's error
+        here (and a live update is not refused by the instance after the server accepted it)."""
+        assert self.user_scripts is not None
+        if "/" in name or "\\" in name:
+            raise ConfigError(f"{key} '{name}': give the name of an uploaded script, not a path")
+        stem = name.removesuffix(".py")
+        if not (self.user_scripts / f"{stem}.py").is_file():
+            raise ScriptNotFound(f"{key} '{name}': there is no user script {stem}.py; upload it first.")
 
     def _background_file(self, config: PipelineConfig) -> str | None:
         if not config.image_background_enable:
