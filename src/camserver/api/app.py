@@ -9,9 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from camserver import __version__
-from camserver.api import cameras, logs, pipelines
+from camserver.api import cameras, instances, logs, pipelines, viewer
 from camserver.api.envelope import install_error_handlers
+from camserver.api.web_page import mount_web_page
 from camserver.service import ServerSettings, Services
+from camserver.service.viewer_hub import ViewerHub
 
 __all__ = ["build_app"]
 
@@ -31,6 +33,7 @@ def build_app(settings: ServerSettings, *, services: Services | None = None, ser
     owned = services is None
     state = services or Services(settings)
     url = server_url or f"http://{settings.stream_host}:{settings.port}"
+    viewer_hub = ViewerHub.for_services(state)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -38,6 +41,7 @@ def build_app(settings: ServerSettings, *, services: Services | None = None, ser
         try:
             yield
         finally:
+            await asyncio.to_thread(viewer_hub.close)
             if owned:
                 await asyncio.to_thread(state.close)
 
@@ -50,8 +54,12 @@ def build_app(settings: ServerSettings, *, services: Services | None = None, ser
         redoc_url=None,
     )
     app.state.services = state
+    app.state.viewer_hub = viewer_hub
     install_error_handlers(app)
     app.include_router(cameras.router)
     app.include_router(pipelines.router)
     app.include_router(logs.router)
+    app.include_router(instances.router)
+    app.include_router(viewer.router)
+    mount_web_page(app)
     return app

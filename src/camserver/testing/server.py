@@ -49,7 +49,8 @@ def running_server(data_dir: Path, *, timeout: float = 60.0, **settings: Any) ->
     services = Services(configured)
     url = f"http://127.0.0.1:{port}"
     app = build_app(configured, services=services, server_url=url)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", ws_per_message_deflate=False)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name="camserver-test-server")
     thread.start()
     try:

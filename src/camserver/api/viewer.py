@@ -1,0 +1,184 @@
+"""``/api/v1/viewer``: the live viewer's websocket, and the feeds it runs.
+
+``WS /api/v1/viewer/ws?kind=camera|pipeline&name=<name>[&fps=10&colormap=rainbow&min=&max=&zoom=x,y,w,h]``
+
+The server sends each frame as one binary message: a 4-byte big-endian length, that many bytes of
+JSON describing the frame (``"type": "frame"``: pulse id, shown region, levels, profiles, overlays,
+scalar channels, ``processing_parameters``, statistics), then the JPEG. While no frame goes out it
+sends a text message ``{"type": "status", ...}`` with the figures once a second.
+
+The browser sends ``{"ack": <seq>}`` once it has drawn a frame (at most two frames wait for it), and
+may change its settings at any time with a JSON object of them (``fps``, ``colormap``, ``min``,
+``max``, ``zoom``). Errors come as text ``{"type": "error", "status": "<words>", "error":
+"<class>", "code": <HTTP status>}``; an error that ends the view also closes the socket with code
+``4000 + <HTTP status>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
+
+from camserver.api.envelope import STATUS_OF, ok
+from camserver.errors import CamServerError, ConfigError
+from camserver.service.image_renderer import COLORMAPS
+from camserver.service.view_settings import MAX_FPS, ViewSettings
+from camserver.service.viewer_hub import ViewerHub, ViewKind
+from camserver.service.viewer_session import ViewerSession
+
+__all__ = ["router"]
+
+logger = logging.getLogger("camserver.viewer")
+
+router = APIRouter(prefix="/api/v1/viewer", tags=["viewer"])
+
+#: seconds between status messages while no frame is sent
+STATUS_INTERVAL = 1.0
+
+
+def viewer_hub(request: Request) -> ViewerHub:
+    """The server's viewer hub."""
+    hub: ViewerHub = request.app.state.viewer_hub
+    return hub
+
+
+Hub = Annotated[ViewerHub, Depends(viewer_hub)]
+
+
+@router.get("", summary="Streams the viewer watches now, with their figures")
+def feeds(hub: Hub) -> dict[str, Any]:
+    return ok(feeds=hub.feeds())
+
+
+@router.get("/options", summary="Colour maps and limits of the viewer")
+def options() -> dict[str, Any]:
+    return ok(colormaps=sorted(COLORMAPS), max_fps=MAX_FPS, defaults=ViewSettings().model_dump(by_alias=True))
+
+
+def _status_code(error: BaseException) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS_OF:
+            return STATUS_OF[cls]
+    return 500
+
+
+def _error_text(error: CamServerError) -> str:
+    return json.dumps(
+        {
+            "type": "error",
+            "state": "error",
+            "status": str(error),
+            "error": type(error).__name__,
+            "code": _status_code(error),
+        }
+    )
+
+
+async def _refuse(websocket: WebSocket, error: CamServerError) -> None:
+    """Tell the browser why the view cannot be served, in words, and close."""
+    await websocket.send_text(_error_text(error))
+    reason = str(error).encode()[:120].decode(errors="ignore")
+    await websocket.close(code=4000 + _status_code(error), reason=reason)
+
+
+@router.websocket("/ws")
+async def viewer_socket(websocket: WebSocket) -> None:
+    """The live view of a camera or pipeline instance (see the module docstring)."""
+    await websocket.accept()
+    hub: ViewerHub = websocket.app.state.viewer_hub
+    query = dict(websocket.query_params)
+    try:
+        kind = ViewKind.parse(query.pop("kind", "camera"))
+        name = query.pop("name", "")
+        settings = ViewSettings.parse(query)
+        feed = await asyncio.to_thread(hub.join, kind, name)
+    except CamServerError as error:
+        await _refuse(websocket, error)
+        return
+    session = ViewerSession(feed, settings)
+    try:
+        await _serve(websocket, session)
+    finally:
+        session.close()
+        await asyncio.to_thread(hub.leave, feed)
+
+
+async def _serve(websocket: WebSocket, session: ViewerSession) -> None:
+    loop = asyncio.get_running_loop()
+    wake = asyncio.Event()
+    sending = asyncio.Lock()
+
+    def new_message() -> None:  # called from the feed's thread
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(wake.set)
+
+    token = session.feed.add_listener(new_message)
+    reader = asyncio.create_task(_read(websocket, session, wake, sending))
+    sender = asyncio.create_task(_send(websocket, session, wake, sending))
+    try:
+        done, _ = await asyncio.wait({reader, sender}, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            error = task.exception()
+            if error is not None and not isinstance(error, WebSocketDisconnect):
+                raise error
+    finally:
+        session.feed.remove_listener(token)
+        for task in (reader, sender):
+            task.cancel()
+        await asyncio.gather(reader, sender, return_exceptions=True)
+
+
+async def _read(websocket: WebSocket, session: ViewerSession, wake: asyncio.Event, sending: asyncio.Lock) -> None:
+    """Acknowledgements and settings from the browser, until it leaves."""
+    while True:
+        text = await websocket.receive_text()
+        try:
+            message = json.loads(text)
+            if not isinstance(message, dict):
+                raise ConfigError("viewer messages are JSON objects")
+            if "ack" in message:
+                session.acknowledge(int(message.pop("ack")))
+            if message:
+                session.update(message)
+        except (ValueError, TypeError) as error:
+            problem = error if isinstance(error, ConfigError) else ConfigError(f"unreadable viewer message: {error}")
+            async with sending:
+                await websocket.send_text(_error_text(problem))
+        wake.set()
+
+
+async def _send(websocket: WebSocket, session: ViewerSession, wake: asyncio.Event, sending: asyncio.Lock) -> None:
+    """Frames as the session allows them; the figures once a second while there are none."""
+    last_message = time.monotonic()
+    last_error: str | None = None
+    while True:
+        wake.clear()
+        delay = session.wait_time()
+        if delay == 0:
+            try:
+                frame = await asyncio.to_thread(session.next_frame)
+            except ConfigError as error:
+                frame = None
+                if str(error) != last_error:
+                    last_error = str(error)
+                    async with sending:
+                        await websocket.send_text(_error_text(error))
+            if frame is not None:
+                last_error = None
+                async with sending:
+                    await websocket.send_bytes(frame.message())
+                last_message = time.monotonic()
+                continue
+        timeout = STATUS_INTERVAL if delay is None or delay == 0 else min(delay, STATUS_INTERVAL)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), timeout)
+        if time.monotonic() - last_message >= STATUS_INTERVAL:
+            async with sending:
+                await websocket.send_text(session.status())
+            last_message = time.monotonic()
