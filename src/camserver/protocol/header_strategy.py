@@ -48,6 +48,25 @@ class HeaderStrategy(StrEnum):
         return cls.ON_CHANGE
 
 
+_INT64_MAX = 2**63 - 1
+_DESCRIBED_MAX = 4096
+
+
+def _value_key(value: object) -> object:
+    """What determines a value's channel description, cheaply; None when only :func:`describe`
+    can tell (lists, unusual objects)."""
+    if isinstance(value, np.ndarray):
+        return (value.dtype.str, value.shape)
+    if isinstance(value, np.generic):
+        return value.dtype.str
+    kind = type(value)
+    if kind is int:
+        return (int, value > _INT64_MAX)  # type: ignore[operator]
+    if kind in (float, str, bool):
+        return kind
+    return None
+
+
 def _is_array(value: object) -> bool:
     if isinstance(value, np.ndarray):
         return value.size != 1 or value.ndim > 1
@@ -74,6 +93,7 @@ class HeaderTracker:
         self.header: DataHeader | None = None
         self._specs: dict[str, ChannelSpec] = {}
         self._built: dict[tuple[ChannelSpec, ...], DataHeader] = {}
+        self._described: dict[tuple[str, object], ChannelSpec] = {}
         #: how often the header was rebuilt after the first one
         self.header_changes = 0
         #: values not sent because they did not fit the header (``once``, disallowed changes)
@@ -83,12 +103,23 @@ class HeaderTracker:
         """Describe every channel afresh from the next message on (after a compression change)."""
         self._specs = {}
         self._built.clear()
+        self._described.clear()
         if self.header is not None:
             self.header = None
             self.header_changes += 1
 
     def _describe(self, name: str, value: object) -> ChannelSpec:
-        return describe(name, value, self.compression.for_channel(name, is_array=_is_array(value)))
+        key = _value_key(value)
+        if key is not None:
+            cached = self._described.get((name, key))
+            if cached is not None:
+                return cached
+        spec = describe(name, value, self.compression.for_channel(name, is_array=_is_array(value)))
+        if key is not None:
+            if len(self._described) >= _DESCRIBED_MAX:
+                self._described.clear()
+            self._described[(name, key)] = spec
+        return spec
 
     def layout(self, data: Mapping[str, Any]) -> tuple[DataHeader, list[Any], bool]:
         """The header to send ``data`` with, the values in header order, and whether the header
@@ -109,7 +140,7 @@ class HeaderTracker:
                 values.append(None)
                 continue
             spec = self._describe(name, value)
-            if known is not None and spec != known and self.strategy is HeaderStrategy.ON_CHANGE:
+            if known is not None and spec is not known and spec != known and self.strategy is HeaderStrategy.ON_CHANGE:
                 refused = (spec.type != known.type and not self.allow_type_changes) or (
                     spec.shape != known.shape and not self.allow_shape_changes
                 )
