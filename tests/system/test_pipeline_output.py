@@ -88,7 +88,9 @@ def test_header_strategies_when_a_function_changes_types_and_shapes(
             assert int(value) == message.pulse_id
             assert np.asarray(wave).shape == ((2,) if odd else (3,))
     assert rest.wait_figure(instance_id, "tx_count", 4) == 4
-    assert rest.statistics(instance_id)["header_changes"] == header_changes
+    figures = rest.statistics(instance_id)
+    assert figures["header_changes"] == header_changes
+    assert figures["withheld_values"] == (4 if withheld else 0)  # two channels of two messages
     rest.stop(instance_id)
 
 

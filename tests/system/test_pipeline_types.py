@@ -283,6 +283,19 @@ def test_a_missing_user_function_is_the_callers_error(rest: Rest, feed: Feed) ->
     rest.stop(instance_id)
 
 
+def test_an_update_the_instance_refuses_is_answered_with_its_reason(rest: Rest, feed: Feed) -> None:
+    rest.upload_script("broken.py", "def process(stream_data, pulse_id, timestamp, parameters)\n")
+    instance_id, stream = rest.create(fed(feed, pipeline_type="stream", function="propagate_stream"))
+    body = rest.call("POST", f"/api/v1/pipeline/instance/{instance_id}/config", json={"function": "broken"},
+                     status=400)  # fmt: skip
+    assert "refused" in body["status"]
+    assert "SyntaxError" in body["status"]
+    with pull(stream) as output:  # still running, with its old function
+        feed.send([1])
+        assert pulse_ids(read(output, 1)) == [1]
+    rest.stop(instance_id)
+
+
 def test_libs_are_importable_only_in_the_instance_that_lists_them(rest: Rest) -> None:
     with Feed() as listed, Feed() as unlisted:
         with_lib, with_stream = rest.create(fed(listed, pipeline_type="stream", function="uses_lib",

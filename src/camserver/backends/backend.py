@@ -21,7 +21,12 @@ class Backend(Protocol):
 
     def stop(self, key: str, *, timeout: float = 10.0) -> InstanceInfo: ...
 
-    def update_config(self, key: str, config: dict[str, Any], resources: dict[str, Any] | None = None) -> None: ...
+    def update_config(
+        self, key: str, config: dict[str, Any], resources: dict[str, Any] | None = None, *, timeout: float = 5.0
+    ) -> None:
+        """Send a new config; raise :class:`ConfigError` if the instance refuses it (waiting at most
+        ``timeout`` seconds for its answer; without one the update applies when it gets to it)."""
+        ...
 
     def info(self, key: str) -> InstanceInfo: ...
 

@@ -11,6 +11,7 @@ without being asked to are started again after a growing delay (1 s, 2 s, ... up
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import multiprocessing
 import multiprocessing.forkserver
@@ -24,7 +25,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from camserver.errors import Conflict, InstanceNotFound
+from camserver.errors import ConfigError, Conflict, InstanceNotFound
 from camserver.models.instance import (
     ExitCode,
     InstanceInfo,
@@ -34,6 +35,7 @@ from camserver.models.instance import (
 )
 from camserver.runtime import entry
 from camserver.runtime.control import (
+    ConfigAppliedReport,
     ConfigCommand,
     ExitedReport,
     FailedReport,
@@ -61,6 +63,14 @@ def _now_text() -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC%z")
 
 
+class _Acknowledgement:
+    """A config update waiting for the instance to say it applied it."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.error: str | None = None
+
+
 class _Instance:
     """What the supervisor knows about one instance."""
 
@@ -84,6 +94,8 @@ class _Instance:
         self.restart_at: float | None = None
         self.delay = _FIRST_DELAY
         self.running_since = 0.0
+        self.sequences = itertools.count(1)
+        self.acknowledgements: dict[int, _Acknowledgement] = {}
 
     @property
     def alive(self) -> bool:
@@ -184,14 +196,26 @@ class LocalBackend:
             instance.state = InstanceState.STOPPED
         return instance.info()
 
-    def update_config(self, key: str, config: dict[str, Any], resources: dict[str, Any] | None = None) -> None:
+    def update_config(
+        self, key: str, config: dict[str, Any], resources: dict[str, Any] | None = None, *, timeout: float = 5.0
+    ) -> None:
         instance = self._get(key)
+        sequence = next(instance.sequences)
+        waiter = _Acknowledgement()
+        instance.acknowledgements[sequence] = waiter
+        try:
+            if not instance.send(ConfigCommand(config, dict(resources or {}), sequence)):
+                raise InstanceNotFound(f"Instance '{instance.spec.instance_id}' is not running.")
+            if not waiter.event.wait(timeout):
+                instance.note("WARNING", f"config update not acknowledged within {timeout:g} s: it applies later")
+            elif waiter.error is not None:
+                raise ConfigError(f"the instance refused the config: {waiter.error}")
+        finally:
+            instance.acknowledgements.pop(sequence, None)
         update: dict[str, Any] = {"config": config}
         if resources and "background_file" in resources:
             update["background_file"] = resources["background_file"]
         instance.spec = instance.spec.model_copy(update=update)
-        if not instance.send(ConfigCommand(config, dict(resources or {}))):
-            raise InstanceNotFound(f"Instance '{instance.spec.instance_id}' is not running.")
 
     def info(self, key: str) -> InstanceInfo:
         return self._get(key).info()
@@ -332,6 +356,11 @@ class LocalBackend:
             instance.reason = report.reason
             instance.note("ERROR", f"failed to start: {report.reason}")
             instance.started.set()
+        elif isinstance(report, ConfigAppliedReport):
+            waiter = instance.acknowledgements.get(report.sequence)
+            if waiter is not None:
+                waiter.error = report.error
+                waiter.event.set()
         elif isinstance(report, ExitedReport):
             instance.reason = report.reason
 
@@ -360,6 +389,9 @@ class LocalBackend:
         instance.note("INFO", f"process {process.pid} ended with code {instance.exit_code}: {instance.reason}")
         instance.started.set()
         instance.ended.set()
+        for waiter in list(instance.acknowledgements.values()):
+            waiter.error = waiter.error or "the instance ended before applying it"
+            waiter.event.set()
         if instance.spec.permanent and not instance.stop_requested and not self._closing:
             if time.monotonic() - instance.running_since > _STABLE_AFTER:
                 instance.delay = _FIRST_DELAY

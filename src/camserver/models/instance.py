@@ -101,6 +101,8 @@ class InstanceStatistics(BaseModel):
     processing_errors: int = 0
     skipped: int = Field(0, description="frames left out on purpose (pause, pid_range, rate limits)")
     decode_errors: int = 0
+    withheld_values: int = Field(0, description="channel values sent empty or left out by the header strategy")
+    late_messages: int = Field(0, description="fan-in: messages that arrived after their place in pulse-id order")
     clients: int = 0
     cpu: float = Field(0.0, description="percent of one core")
     memory: int = Field(0, description="resident memory, bytes")

@@ -21,6 +21,7 @@ from camserver.protocol import Compression, CompressionPolicy, Timestamp
 from camserver.runtime.camera_transform import CameraTransform
 from camserver.runtime.config_notes import log_config_notes
 from camserver.runtime.control import (
+    ConfigAppliedReport,
     ConfigCommand,
     ControlChannel,
     ExitedReport,
@@ -145,24 +146,35 @@ class CameraLoop:
 
     def _loop(self, source: Source, publisher: Publisher, forwarder: Publisher | None) -> Source:
         dropped_before = source.dropped
-        while self._stop_reason is None:
-            for command in self.channel.commands():
-                if isinstance(command, StopCommand):
-                    self._stop_reason = command.reason
-                elif isinstance(command, ConfigCommand):
-                    source, dropped_before = self._apply(command, source, publisher)
-            if self._stop_reason is not None:
+        while not self._stopping():
+            source, dropped_before = self._take_commands(source, publisher, dropped_before)
+            if self._stopping():
                 break
             frame = source.read(_READ_TIMEOUT)
             if source.dropped != dropped_before:
                 self.statistics.input_drops += source.dropped - dropped_before
                 dropped_before = source.dropped
             if frame is not None:
+                # an update that returned before this frame arrived applies to it
+                source, dropped_before = self._take_commands(source, publisher, dropped_before)
+                if self._stopping():
+                    break
                 self._publish(frame, publisher, forwarder)
             if self.statistics.due():
                 self.channel.send(StatisticsReport(self._report(publisher)))
                 self._check_clients(publisher)
         return source
+
+    def _stopping(self) -> bool:
+        return self._stop_reason is not None
+
+    def _take_commands(self, source: Source, publisher: Publisher, dropped_before: int) -> tuple[Source, int]:
+        for command in self.channel.commands():
+            if isinstance(command, StopCommand):
+                self._stop_reason = command.reason
+            elif isinstance(command, ConfigCommand):
+                source, dropped_before = self._apply(command, source, publisher)
+        return source, dropped_before
 
     def _check_clients(self, publisher: Publisher) -> None:
         timeout = self.config.no_client_timeout
@@ -174,6 +186,7 @@ class CameraLoop:
             config = CameraConfig.load(command.config)
         except CamServerError as error:
             logger.error("config update refused: %s", error)
+            self.channel.send(ConfigAppliedReport(command.sequence, str(error)))
             return source, source.dropped
         if config.port != self.config.port and config.port:
             logger.warning("a new port takes effect when the camera restarts")
@@ -191,6 +204,9 @@ class CameraLoop:
             except SourceError as error:
                 self._stop_reason = f"cannot reopen the source: {error}"
                 self._exit_code = ExitCode.INPUT_LOST
+                self.channel.send(ConfigAppliedReport(command.sequence, self._stop_reason))
+                return source, source.dropped
+        self.channel.send(ConfigAppliedReport(command.sequence))
         logger.info("config updated")
         return source, source.dropped
 
@@ -211,8 +227,7 @@ class CameraLoop:
     def _publish(self, frame: Frame, publisher: Publisher, forwarder: Publisher | None) -> None:
         started = time.perf_counter()
         statistics = self.statistics
-        statistics.rx_count += 1
-        statistics.bytes_received += frame.image.nbytes
+        statistics.received(frame.image.nbytes)
         timestamp = frame.timestamp or Timestamp.now()
         try:
             image, x_axis, y_axis = self.transform.apply(frame.image)
@@ -236,7 +251,7 @@ class CameraLoop:
         pulse_id = self._next_pulse_id(frame)
         statistics.processing_time(time.perf_counter() - started)
         if publisher.send(data, pulse_id=pulse_id, timestamp=timestamp):
-            statistics.tx_count += 1
+            statistics.sent()
         statistics.latency(max(0.0, time.time() - timestamp.seconds))
         statistics.frame_shape = [width, height, image.dtype.itemsize]
         if forwarder is not None:
@@ -248,4 +263,5 @@ class CameraLoop:
         statistics.output_drops = publisher.statistics.dropped
         statistics.bytes_sent = publisher.statistics.bytes_sent
         statistics.header_changes = publisher.statistics.header_changes
+        statistics.withheld_values = publisher.statistics.withheld_values
         return statistics.report()

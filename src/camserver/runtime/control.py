@@ -14,6 +14,7 @@ from camserver.models.instance import InstanceStatistics
 
 __all__ = [
     "Command",
+    "ConfigAppliedReport",
     "ConfigCommand",
     "ControlChannel",
     "ExitedReport",
@@ -41,6 +42,8 @@ class ConfigCommand:
 
     config: dict[str, Any]
     resources: dict[str, Any] = field(default_factory=dict)
+    #: echoed in :class:`ConfigAppliedReport`, so the server knows which update was applied
+    sequence: int = 0
 
 
 Command = StopCommand | ConfigCommand
@@ -77,6 +80,14 @@ class LogReport:
 
 
 @dataclass(frozen=True, slots=True)
+class ConfigAppliedReport:
+    """The config update ``sequence`` was applied (``error`` None) or refused, saying why."""
+
+    sequence: int
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ExitedReport:
     """The instance is about to exit with ``exit_code`` for ``reason``."""
 
@@ -84,7 +95,7 @@ class ExitedReport:
     reason: str
 
 
-Report = StartedReport | FailedReport | StatisticsReport | LogReport | ExitedReport
+Report = StartedReport | FailedReport | StatisticsReport | LogReport | ConfigAppliedReport | ExitedReport
 
 
 class ControlChannel(Protocol):

@@ -21,6 +21,7 @@ from camserver.protocol import Compression, CompressionPolicy, HeaderStrategy, M
 from camserver.runtime.camera_resolver import CameraResolver
 from camserver.runtime.config_notes import log_config_notes
 from camserver.runtime.control import (
+    ConfigAppliedReport,
     ConfigCommand,
     ControlChannel,
     ExitedReport,
@@ -211,7 +212,7 @@ class PipelineLoop:
                     continue
                 if produced is not None:
                     data, pulse_id, timestamp = produced
-                    self.statistics.rx_count += 1
+                    self.statistics.received()
                     self._send(data, pulse_id, timestamp, output)
             else:
                 assert source is not None
@@ -249,8 +250,7 @@ class PipelineLoop:
         output: Any,
     ) -> None:
         statistics = self.statistics
-        statistics.rx_count += 1
-        statistics.bytes_received += message.nbytes
+        statistics.received(message.nbytes)
         self._last_message = time.monotonic()
         verdict = self.gate.check(message.pulse_id, message.timestamp)
         if verdict is Verdict.SKIP:
@@ -350,7 +350,7 @@ class PipelineLoop:
             return
         if not sent:
             return
-        statistics.tx_count += 1
+        statistics.sent()
         statistics.latency(max(0.0, time.time() - timestamp.seconds))
         image = data.get("image")
         if image is not None and getattr(image, "ndim", 0) == 2:
@@ -390,7 +390,9 @@ class PipelineLoop:
                 custom.update(config, resources)
         except CamServerError as error:
             logger.error("config update refused: %s", error)
+            self.channel.send(ConfigAppliedReport(command.sequence, str(error)))
             return
+        self.channel.send(ConfigAppliedReport(command.sequence))
         if config.processing_threads != self.config.processing_threads:
             logger.warning("processing_threads takes effect when the pipeline restarts")
         if config.records != self.config.records:
@@ -408,6 +410,9 @@ class PipelineLoop:
             statistics.output_drops = publisher_statistics.dropped - self._send_retries
             statistics.bytes_sent = publisher_statistics.bytes_sent
             statistics.header_changes = publisher_statistics.header_changes
+            statistics.withheld_values = getattr(publisher_statistics, "withheld_values", 0)
+        if self._reorder is not None:
+            statistics.late_messages = self._reorder.late
         clients = getattr(output, "clients", None)
         statistics.clients = int(clients) if clients is not None else 0
         if source is not None:

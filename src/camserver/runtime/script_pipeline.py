@@ -31,6 +31,7 @@ from camserver.models.instance import ExitCode, InstanceSpec, InstanceStatistics
 from camserver.models.pipeline import PipelineConfig
 from camserver.processing.function_loader import load_module
 from camserver.runtime.control import (
+    ConfigAppliedReport,
     ConfigCommand,
     ControlChannel,
     ExitedReport,
@@ -143,6 +144,7 @@ class ScriptPipeline:
                     stop_event.set()
                 elif isinstance(command, ConfigCommand):
                     parameters.put(command.config)
+                    self.channel.send(ConfigAppliedReport(command.sequence))
             if time.monotonic() >= next_report:
                 self.channel.send(StatisticsReport(_statistics(statistics)))
                 next_report += 1.0

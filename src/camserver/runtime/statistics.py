@@ -31,12 +31,20 @@ class StatisticsCollector:
         self.processing_errors = 0
         self.skipped = 0
         self.decode_errors = 0
+        self.withheld_values = 0
+        self.late_messages = 0
         self.clients = 0
         self.header_changes = 0
         self.frame_shape: list[int] | None = None
         self._window_start = clock()
         self._window_rx = 0
         self._window_tx = 0
+        self._last_rx: float | None = None
+        self._last_tx: float | None = None
+        self._window_last_rx: float | None = None
+        self._window_last_tx: float | None = None
+        self._first_rx: float | None = None
+        self._first_tx: float | None = None
         self._window_bytes = 0
         self._processing_total = 0.0
         self._processing_max = 0.0
@@ -44,6 +52,21 @@ class StatisticsCollector:
         self._latency_total = 0.0
         self._latency_max = 0.0
         self._latency_count = 0
+
+    def received(self, nbytes: int = 0) -> None:
+        """Account one received frame or message."""
+        self.rx_count += 1
+        self.bytes_received += nbytes
+        self._last_rx = self._clock()
+        if self._window_last_rx is None and self._first_rx is None:
+            self._first_rx = self._last_rx
+
+    def sent(self) -> None:
+        """Account one sent message."""
+        self.tx_count += 1
+        self._last_tx = self._clock()
+        if self._window_last_tx is None and self._first_tx is None:
+            self._first_tx = self._last_tx
 
     def processing_time(self, seconds: float) -> None:
         """Account the processing time of one frame."""
@@ -56,6 +79,23 @@ class StatisticsCollector:
         self._latency_total += seconds
         self._latency_count += 1
         self._latency_max = max(self._latency_max, seconds)
+
+    @staticmethod
+    def _rate(
+        count: int, previous_last: float | None, first: float | None, last: float | None, elapsed: float
+    ) -> float:
+        """Events per second: over the time between the last event of the previous window and the
+        last of this one (in the first window: between its first and last event), so a steady
+        stream reads its exact rate whatever the window's length."""
+        if count <= 0:
+            return 0.0
+        if last is None:  # counted without event times
+            return count / elapsed
+        if previous_last is not None and last > previous_last:
+            return count / (last - previous_last)
+        if previous_last is None and first is not None and count > 1 and last > first:
+            return (count - 1) / (last - first)
+        return count / elapsed
 
     def due(self) -> bool:
         """True when a report is due."""
@@ -73,9 +113,13 @@ class StatisticsCollector:
         statistics = InstanceStatistics(
             pid=self._process.pid,
             rx_count=self.rx_count,
-            rx_rate=(self.rx_count - self._window_rx) / elapsed,
+            rx_rate=self._rate(
+                self.rx_count - self._window_rx, self._window_last_rx, self._first_rx, self._last_rx, elapsed
+            ),
             tx_count=self.tx_count,
-            tx_rate=(self.tx_count - self._window_tx) / elapsed,
+            tx_rate=self._rate(
+                self.tx_count - self._window_tx, self._window_last_tx, self._first_tx, self._last_tx, elapsed
+            ),
             bytes_received=self.bytes_received,
             bytes_sent=self.bytes_sent,
             throughput=(self.bytes_sent - self._window_bytes) / elapsed,
@@ -84,6 +128,8 @@ class StatisticsCollector:
             processing_errors=self.processing_errors,
             skipped=self.skipped,
             decode_errors=self.decode_errors,
+            withheld_values=self.withheld_values,
+            late_messages=self.late_messages,
             clients=self.clients,
             cpu=cpu,
             memory=memory,
@@ -96,6 +142,7 @@ class StatisticsCollector:
         )
         self._window_start = now
         self._window_rx, self._window_tx, self._window_bytes = self.rx_count, self.tx_count, self.bytes_sent
+        self._window_last_rx, self._window_last_tx = self._last_rx, self._last_tx
         self._processing_total = self._processing_max = 0.0
         self._processing_count = 0
         self._latency_total = self._latency_max = 0.0

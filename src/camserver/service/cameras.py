@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 from collections import defaultdict
@@ -113,8 +112,14 @@ class CameraManager:
         self.store.set(name, config.to_dict(expanded=False))
         info = self._running(name)
         if info is not None:
-            with contextlib.suppress(InstanceNotFound):  # ended meanwhile: the next start reads the file
+            try:
                 self.backend.update_config(info.key, config.to_dict())
+            except InstanceNotFound:
+                pass  # it ended meanwhile: the next start reads the saved config
+            except ConfigError as error:
+                raise ConfigError(
+                    f"Config of '{name}' saved, but the running camera could not apply it: {error}"
+                ) from None
         return config
 
     def delete_config(self, name: str) -> None:

@@ -228,10 +228,11 @@ class PipelineManager:
             except BackgroundNotFound:
                 raise BackgroundNotFound(f"Requested background '{config.image_background}' does not exist.") from None
         self._check_function(config)
+        self.backend.update_config(info.key, config.to_dict(), {"background_file": self._background_file(config)})
         if info.permanent and info.config_name and self.store.exists(info.config_name):
+            # as CamServer: a permanent instance's update also changes its saved config
             saved = self.config(info.config_name).updated(changes)
             self.store.set(info.config_name, saved.to_dict(expanded=False))
-        self.backend.update_config(info.key, config.to_dict(), {"background_file": self._background_file(config)})
         return config.to_dict()
 
     def logs(self, instance_id: str) -> list[list[str]]:

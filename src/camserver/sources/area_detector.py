@@ -3,13 +3,15 @@
 ``source`` is the detector prefix ``P``. ``P:cam1:Acquire`` must answer (online check),
 ``P:image1:ArrayData`` is monitored for frames, ``P:image1:ArraySize0_RBV`` / ``ArraySize1_RBV``
 give width and height, ``P:cam1:DataType`` the pixel type and ``P:cam1:ArrayCounter_RBV`` the pulse
-id. Channel Access has no unsigned types, so an IOC serves UInt16 pixels as DBR_SHORT (int16) and
+id (paired with its array by their common timestamp, since the two updates may arrive in either
+order). Channel Access has no unsigned types, so an IOC serves UInt16 pixels as DBR_SHORT (int16) and
 so on: the data are reinterpreted bit for bit as the type ``DataType`` names (CamServer widens them
 into the next signed type instead; we deliver exactly what the camera took).
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -19,6 +21,8 @@ from camserver.sources.epics_camera import EpicsCameraSource
 from camserver.sources.epics_client import ChannelAccessClient
 
 __all__ = ["AD_DATA_TYPES", "AreaDetectorSource", "as_data_type"]
+
+_COUNTERS_KEPT = 32
 
 #: ``cam1:DataType`` states and the numpy types they mean
 AD_DATA_TYPES: dict[str, np.dtype[Any]] = {
@@ -57,6 +61,8 @@ class AreaDetectorSource(EpicsCameraSource):
         super().__init__(prefix, connect_timeout=connect_timeout, queue_size=queue_size)
         self.data_type: str | None = None
         self._counter: int | None = None
+        self._counter_time: Timestamp | None = None
+        self._counters: OrderedDict[Timestamp, int] = OrderedDict()
 
     def _check_online(self, client: ChannelAccessClient) -> None:
         if client.connect([self.pv("cam1:Acquire")]):
@@ -75,10 +81,23 @@ class AreaDetectorSource(EpicsCameraSource):
         self.data_type = str(values[0]).strip()
 
     def _on_counter(self, values: Any, timestamp: Timestamp | None) -> None:
-        self._counter = int(values[0])
+        self._counter, self._counter_time = int(values[0]), timestamp
+        if timestamp is not None:
+            self._counters[timestamp] = self._counter
+            while len(self._counters) > _COUNTERS_KEPT:
+                self._counters.popitem(last=False)
 
     def _convert(self, values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
         return as_data_type(values, self.data_type)
 
-    def _pulse_id(self) -> int | None:
+    def _pulse_id(self, timestamp: Timestamp | None) -> int | None:
+        """The array counter posted with this array: the IOC stamps both with the array's time,
+        but their updates may arrive in either order."""
+        if timestamp is not None:
+            counter = self._counters.get(timestamp)
+            if counter is not None:
+                return counter
+            arrived_first = self._counter_time is not None and timestamp > self._counter_time
+            if arrived_first and self._counter is not None:
+                return self._counter + 1  # this array's counter update is still on its way
         return self._counter

@@ -109,7 +109,8 @@ class EpicsCameraSource:
         """The picture's values in the type the camera means (native byte order)."""
         return values.astype(values.dtype.newbyteorder("="), copy=False)
 
-    def _pulse_id(self) -> int | None:
+    def _pulse_id(self, timestamp: Timestamp | None) -> int | None:
+        """The pulse id of the frame taken at ``timestamp`` (None: the camera has none)."""
         return None
 
     def _on_width(self, values: Any, timestamp: Timestamp | None) -> None:
@@ -135,7 +136,7 @@ class EpicsCameraSource:
             logger.debug("%s: %d values for %dx%d, frame skipped", self.prefix, len(values), width, height)
             return
         image = self._convert(np.asarray(values)[:size]).reshape(height, width)
-        self._queue.put(Frame(image=image, pulse_id=self._pulse_id(), timestamp=timestamp))
+        self._queue.put(Frame(image=image, pulse_id=self._pulse_id(timestamp), timestamp=timestamp))
 
     def read(self, timeout: float) -> Frame | None:
         """The oldest queued frame, or None if none arrives within ``timeout`` seconds."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from camserver.runtime.statistics import StatisticsCollector
 
 
@@ -42,3 +44,29 @@ def test_drop_counters_are_reported_as_they_are() -> None:
     collector.input_drops, collector.output_drops, collector.processing_errors, collector.skipped = 1, 2, 3, 4
     report = collector.report()
     assert (report.input_drops, report.output_drops, report.processing_errors, report.skipped) == (1, 2, 3, 4)
+
+
+def test_a_steady_stream_reads_its_exact_rate_whatever_the_window() -> None:
+    now = [0.0]
+    collector = StatisticsCollector(clock=lambda: now[0])
+    frame_time = 0.0
+    for window_end in (1.07, 2.13, 3.02):  # windows of uneven length, frames every 0.1 s
+        while frame_time + 0.1 <= window_end + 1e-9:
+            frame_time = round(frame_time + 0.1, 10)
+            now[0] = frame_time
+            collector.received(100)
+            collector.sent()
+        now[0] = window_end
+        report = collector.report()
+        assert report.rx_rate == pytest.approx(10.0)
+        assert report.tx_rate == pytest.approx(10.0)
+
+
+def test_no_frames_in_a_window_is_a_rate_of_zero() -> None:
+    now = [0.0]
+    collector = StatisticsCollector(clock=lambda: now[0])
+    collector.received()
+    now[0] = 1.0
+    collector.report()
+    now[0] = 2.0
+    assert collector.report().rx_rate == 0.0
