@@ -155,9 +155,13 @@ def camera_stream(client: httpx.Client, name: str, size: tuple[int, int], second
     address = client.get(f"/api/v1/cam/{name}").json()["stream"]
     figures = stream_figures(address, seconds)
     cpu = _cpu(client, "camera", name)
+    camera = client.get(f"/api/v1/cam/{name}/info").json()["info"]["detail"]
     client.delete(f"/api/v1/cam/{name}")
     label = f"{width}x{height} camera at 100 Hz -> psi-bsread, {seconds:g} s"
-    note = f"p50 {figures['p50']:.1f} ms, p99 {figures['p99']:.1f} ms latency; camera CPU {cpu:.0f} %"
+    note = (
+        f"p50 {figures['p50']:.1f} ms, p99 {figures['p99']:.1f} ms latency; camera CPU {cpu:.0f} %; "
+        f"frames the camera could not make on time: {camera['input_drops']}"
+    )
     return [
         Row(f"{label}: delivered", figures["rate"], "Hz", "camera rate", 100.0, "100 Hz", figures["rate"] >= 99.0,
             note=note),
@@ -176,6 +180,7 @@ def pipeline_stream(client: httpx.Client, name: str, size: tuple[int, int], seco
     figures = stream_figures(created.json()["stream"], seconds)
     pipeline_cpu = _cpu(client, "pipeline", f"{name}_sp")
     camera_cpu = _cpu(client, "camera", name)
+    camera_drops = client.get(f"/api/v1/cam/{name}/info").json()["info"]["detail"]["input_drops"]
     detail = client.get(f"/api/v1/pipeline/instance/{name}_sp/info").json()["info"]["detail"]
     client.delete(f"/api/v1/pipeline/{name}_sp")
     client.delete(f"/api/v1/cam/{name}")
@@ -183,7 +188,7 @@ def pipeline_stream(client: httpx.Client, name: str, size: tuple[int, int], seco
     note = (
         f"p50 {figures['p50']:.1f} ms, p99 {figures['p99']:.1f} ms; pipeline CPU {pipeline_cpu:.0f} %, "
         f"camera {camera_cpu:.0f} %; {detail['processing_time_mean']:.2f} ms processing/frame; "
-        f"pipeline input drops {detail['input_drops']}"
+        f"camera overruns {camera_drops}, pipeline input drops {detail['input_drops']}"
     )
     return [
         Row(f"{label}: delivered", figures["rate"], "Hz", "camera rate", 100.0, "100 Hz", figures["rate"] >= 99.0,
@@ -193,9 +198,10 @@ def pipeline_stream(client: httpx.Client, name: str, size: tuple[int, int], seco
     ]  # fmt: skip
 
 
-def pairs_sustained(client: httpx.Client, seconds: float, limit: int) -> int:
-    """How many 1280x960 @ 100 Hz camera + standard pipeline pairs run at once with zero drops."""
-    sustained = 0
+def pairs_sustained(client: httpx.Client, seconds: float, limit: int) -> tuple[int, str]:
+    """How many 1280x960 @ 100 Hz camera + standard pipeline pairs (outputs not read) run at once with zero drops,
+    and what happened at the first count that dropped."""
+    sustained, failure = 0, f"up to {limit} pairs tried"
     for count in range(1, limit + 1):
         name = f"pair_{count}"
         camera = {"source": "", "source_type": "simulation", "size_x": 1280, "size_y": 960, "frame_rate": 100}
@@ -204,6 +210,7 @@ def pairs_sustained(client: httpx.Client, seconds: float, limit: int) -> int:
             f"/api/v1/pipeline?instance_id={name}_sp",
             json={
                 "camera_name": name,
+                "no_client_timeout": 0,  # nobody reads these outputs: the pipelines must not time out
                 "image_threshold": 150,
                 "image_good_region": {"threshold": 0.3},
                 "image_slices": {"number_of_slices": 5},
@@ -213,21 +220,24 @@ def pairs_sustained(client: httpx.Client, seconds: float, limit: int) -> int:
         before = {}
         for index in range(1, count + 1):
             detail = client.get(f"/api/v1/pipeline/instance/pair_{index}_sp/info").json()["info"]["detail"]
-            before[index] = (detail["input_drops"], detail["tx_count"])
+            before[index] = (detail["input_drops"], detail["tx_count"], detail["time"])
         time.sleep(seconds)
-        clean = True
+        problems = []
         for index in range(1, count + 1):
             detail = client.get(f"/api/v1/pipeline/instance/pair_{index}_sp/info").json()["info"]["detail"]
             frames = detail["tx_count"] - before[index][1]
-            if detail["input_drops"] != before[index][0] or frames < 0.99 * 100 * seconds:
-                clean = False
-        if not clean:
+            rate = frames / max(detail["time"] - before[index][2], 1e-9)  # over the reports' own times
+            drops = detail["input_drops"] - before[index][0]
+            if drops or rate < 99.0:
+                problems.append(f"pair {index}: {rate:.1f} Hz out, {drops} dropped")
+        if problems:
+            failure = f"with {count}: " + "; ".join(problems)
             break
         sustained = count
     for index in range(1, limit + 1):
         client.delete(f"/api/v1/pipeline/pair_{index}_sp")
         client.delete(f"/api/v1/cam/pair_{index}")
-    return sustained
+    return sustained, failure
 
 
 def run(smoke: bool = False) -> list[Row]:
@@ -254,8 +264,8 @@ def run(smoke: bool = False) -> list[Row]:
         for size in [(320, 240)] if smoke else [(1280, 960), (2560, 2160)]:
             rows += pipeline_stream(client, "bench_pipeline", size, seconds)
         if not smoke:
-            pairs = pairs_sustained(client, 10.0, 4)
+            pairs, failure = pairs_sustained(client, 10.0, 8)
             rows.append(Row("1280x960 @ 100 Hz camera + standard pipeline pairs with zero drops", pairs, "pairs",
-                            note="on this 2-core machine, 10 s each step"))  # fmt: skip
+                            note=f"on this 2-core machine, 10 s each step; {failure}"))  # fmt: skip
         client.close()
     return rows
