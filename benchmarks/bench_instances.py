@@ -106,7 +106,26 @@ def start_latency(client: httpx.Client, repeats: int) -> tuple[float, float]:
 
 
 def stream_figures(address: str, seconds: float, mode: str = "SUB") -> dict[str, float]:
-    """Rate, gaps and latency seen by psi-bsread's Source on ``address`` for ``seconds``."""
+    """Rate, gaps and latency seen by psi-bsread's Source on ``address`` for ``seconds``, received
+    in a process of its own (a client never shares the server's process)."""
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    receiver = context.Process(target=_receive_figures, args=(address, seconds, mode, results), daemon=True)
+    receiver.start()
+    try:
+        figures: dict[str, float] = results.get(timeout=seconds + 60)
+    finally:
+        receiver.join(timeout=10)
+        if receiver.is_alive():
+            receiver.kill()
+    return figures
+
+
+def _receive_figures(address: str, seconds: float, mode: str, results: Any) -> None:
+    results.put(_figures(address, seconds, mode))
+
+
+def _figures(address: str, seconds: float, mode: str) -> dict[str, float]:
     from bsread import PULL, SUB, Source
 
     from camserver.transport import host_port

@@ -1,8 +1,10 @@
 """Frame pacing on an absolute schedule, for sources that make their own frames.
 
 Frame ``k`` is due at ``origin + k / rate``: the schedule never drifts, however long each frame
-took to make. A reader that fell behind by whole frame periods does not get a burst of late frames:
-the frames it missed are skipped and counted, like a camera overrunning its readout.
+took to make. Like a camera's driver, the clock holds ``buffer`` frames besides the newest for a
+reader that is late: a reader a few periods behind (descheduled for a moment) gets those frames,
+each with its scheduled timestamp, and catches up; older frames are skipped and counted, like a
+camera overrunning its readout.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class FrameClock:
         self,
         rate: float,
         *,
+        buffer: int = 4,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         wall_clock_ns: Callable[[], int] = time.time_ns,
@@ -36,6 +39,7 @@ class FrameClock:
             raise ConfigError(f"frame_rate must be a positive number of frames per second, not {rate!r}")
         self.rate = float(rate)
         self.period = 1.0 / self.rate
+        self.buffer = max(buffer, 0)
         self.skipped = 0
         self._clock = clock
         self._sleep = sleep
@@ -59,9 +63,9 @@ class FrameClock:
     def wait(self, timeout: float) -> int | None:
         """Wait for the next frame and return its index.
 
-        None (after waiting ``timeout`` seconds) if the frame is due later than that. If the
-        reader is one or more whole periods late, the frames it missed are skipped (counted in
-        :attr:`skipped`) and the index of the latest due frame is returned.
+        None (after waiting ``timeout`` seconds) if the frame is due later than that. A reader
+        late by at most ``buffer`` whole periods gets the next frame in order; one later than that
+        loses the oldest frames beyond the buffer (counted in :attr:`skipped`).
         """
         if self._origin is None:
             self.start()
@@ -75,9 +79,9 @@ class FrameClock:
             self._sleep(due - now)
         else:
             behind = math.floor((now - due) * self.rate + 1e-9)
-            if behind > 0:
-                self.skipped += behind
-                self._next += behind
+            if behind > self.buffer:
+                self.skipped += behind - self.buffer
+                self._next += behind - self.buffer
         index = self._next
         self._next += 1
         return index

@@ -45,15 +45,26 @@ def test_the_schedule_does_not_drift_however_long_frames_take() -> None:
     assert clock.skipped == 0
 
 
-def test_a_reader_late_by_whole_periods_skips_those_frames_and_counts_them() -> None:
+def test_a_reader_a_few_periods_late_gets_the_buffered_frames_in_order() -> None:
     fake = FakeClock()
     clock = _clock(10.0, fake)
     assert clock.wait(1.0) == 0
     fake.advance(0.35)  # frames 1, 2, 3 are due; the reader is 2.5 periods late for frame 1
-    assert clock.wait(1.0) == 3
-    assert clock.skipped == 2
+    assert [clock.wait(1.0) for _ in range(3)] == [1, 2, 3]
+    assert clock.skipped == 0
+    assert fake.now == pytest.approx(1000.35)  # caught up without waiting
     assert clock.wait(1.0) == 4
     assert fake.now == pytest.approx(1000.4)
+
+
+def test_a_reader_later_than_the_buffer_skips_the_oldest_frames_and_counts_them() -> None:
+    fake = FakeClock()
+    clock = FrameClock(10.0, buffer=1, clock=fake, sleep=fake.sleep, wall_clock_ns=lambda: 1_700_000_000 * 10**9)
+    assert clock.wait(1.0) == 0
+    fake.advance(0.35)  # 2.5 periods late for frame 1: one frame fits the buffer
+    assert clock.wait(1.0) == 2
+    assert clock.skipped == 1
+    assert clock.wait(1.0) == 3
 
 
 def test_timestamps_are_exactly_one_period_apart() -> None:

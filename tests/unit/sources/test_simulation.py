@@ -117,17 +117,21 @@ def test_read_returns_none_when_the_next_frame_is_later_than_the_timeout() -> No
     assert source.read(0.6) is not None  # due 1 s after the first: 0.5 + 0.5 slept
 
 
-def test_a_reader_that_falls_behind_gets_no_burst_and_the_missed_frames_are_dropped() -> None:
+def test_a_reader_that_falls_behind_gets_the_buffered_frames_and_loses_the_rest() -> None:
     fake = FakeClock()
     source = _source(fake, size_x=32, size_y=32, frame_rate=100.0)
     assert source.read(1.0) is not None
-    fake.advance(0.0555)  # 5.55 periods: frames 1..5 are due
+    fake.advance(0.0355)  # 3.55 periods: frames 1..3 are due, within the camera's buffer of 4
+    assert [frame.pulse_id for frame in (source.read(1.0), source.read(1.0), source.read(1.0)) if frame] == [1, 2, 3]
+    assert source.dropped == 0
+    fake.advance(0.0955)  # frames 4..13 are due: the newest one and the 4 buffered before it are kept
     frame = source.read(1.0)
-    assert frame is not None and frame.pulse_id == 5
-    assert source.dropped == 4
+    assert frame is not None
+    assert frame.pulse_id == 9
+    assert source.dropped == 5
     frame = source.read(1.0)
-    assert frame is not None and frame.pulse_id == 6
-    assert source.dropped == 4
+    assert frame is not None
+    assert frame.pulse_id == 10
 
 
 def test_simulated_beam_reports_its_centre_for_given_jitters() -> None:
