@@ -40,10 +40,15 @@ def test_frames_are_replayed_cyclically_at_the_frame_rate(recording: tuple[Path,
             np.testing.assert_array_equal(frame.image, frames[index % 3])
             assert frame.image.dtype == np.uint16
         assert source.geometry == (7, 5)
-        fake.advance(0.2)  # four periods late
-        late = source.read(1.0)
-        assert late is not None and late.pulse_id == 10
-        assert source.dropped == 3
+        fake.advance(0.2)  # four periods late: within the buffer, the late frames come in order
+        late = [source.read(1.0) for _ in range(4)]
+        assert [frame.pulse_id for frame in late if frame] == [7, 8, 9, 10]
+        assert source.dropped == 0
+        fake.advance(0.5)  # ten periods late: the oldest frames beyond the buffer are dropped
+        latest = source.read(1.0)
+        assert latest is not None
+        assert latest.pulse_id == 16
+        assert source.dropped == 5
     finally:
         source.close()
 
