@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import Response
 
 from camserver.api.dependencies import authorize, services
 from camserver.api.envelope import image_payload, ok
-from camserver.api.instance_routes import add_instance_routes
+from camserver.api.shared_routes import add_instance_routes, add_upload_routes
 from camserver.errors import ConfigError
 from camserver.models.instance import InstanceKind
-from camserver.service import Services, array_from_npy_bytes, instance_report, render_png
+from camserver.service import Services, instance_report, render_png
 
 __all__ = ["router"]
 
@@ -20,7 +20,8 @@ router = APIRouter(prefix="/api/v1/cam", tags=["cameras"])
 Deps = Annotated[Services, Depends(services)]
 Mutating = [Depends(authorize)]
 JsonObject = Annotated[dict[str, Any], Body()]
-add_instance_routes(router, InstanceKind.CAMERA)  # before the "/{name}" routes, which would match them
+add_instance_routes(router, InstanceKind.CAMERA)
+add_upload_routes(router)  # both before the "/{name}" routes, which would match them
 
 
 @router.get("", summary="Names of all cameras")
@@ -47,35 +48,6 @@ def groups(service: Deps) -> dict[str, Any]:
 @router.get("/config_names", summary="Names of all camera configs")
 def config_names(service: Deps) -> dict[str, Any]:
     return ok(config_names=service.cameras.names())
-
-
-@router.put("/background/{name}/image_bytes", summary="Upload a background (.npy bytes)", dependencies=Mutating)
-async def upload_background(name: str, request: Request, service: Deps) -> dict[str, Any]:
-    array = array_from_npy_bytes(await request.body())
-    service.backgrounds.save(name, array)
-    return ok()
-
-
-@router.get("/script", summary="Names of user scripts (sources of script cameras)")
-def scripts(service: Deps) -> dict[str, Any]:
-    return ok(scripts=service.scripts.scripts())
-
-
-@router.get("/script/{name}/script_bytes", summary="A user script's text")
-def get_script(name: str, service: Deps) -> dict[str, Any]:
-    return ok(script=service.scripts.get_script(name))
-
-
-@router.put("/script/{name}/script_bytes", summary="Upload a user script", dependencies=Mutating)
-async def set_script(name: str, request: Request, service: Deps) -> dict[str, Any]:
-    service.scripts.set_script(name, await request.body())
-    return ok()
-
-
-@router.delete("/script/{name}/script_bytes", summary="Delete a user script", dependencies=Mutating)
-def delete_script(name: str, service: Deps) -> dict[str, Any]:
-    service.scripts.delete_script(name)
-    return ok()
 
 
 @router.get("/{name}", summary="Stream address of a camera, starting its instance if needed")

@@ -11,11 +11,11 @@ from fastapi.responses import Response
 
 from camserver.api.dependencies import authorize, services
 from camserver.api.envelope import image_payload, ok
-from camserver.api.instance_routes import add_instance_routes
+from camserver.api.shared_routes import add_instance_routes, add_upload_routes
 from camserver.errors import ConfigError
 from camserver.models.instance import InstanceKind
 from camserver.models.pipeline import PipelineConfig
-from camserver.service import Services, array_from_npy_bytes, instance_report, render_png
+from camserver.service import Services, instance_report, render_png
 
 __all__ = ["router"]
 
@@ -23,7 +23,8 @@ router = APIRouter(prefix="/api/v1/pipeline", tags=["pipelines"])
 Deps = Annotated[Services, Depends(services)]
 Mutating = [Depends(authorize)]
 JsonObject = Annotated[dict[str, Any], Body()]
-add_instance_routes(router, InstanceKind.PIPELINE)  # before the "/{name}" routes, which would match them
+add_instance_routes(router, InstanceKind.PIPELINE)
+add_upload_routes(router)  # both before the "/{name}" routes, which would match them
 
 
 def _created(info: Any) -> dict[str, Any]:
@@ -102,12 +103,6 @@ def background_bytes(name: str, service: Deps) -> dict[str, Any]:
     return ok(image=image_payload(service.backgrounds.load(name)))
 
 
-@router.put("/background/{name}/image_bytes", summary="Upload a background (.npy bytes)", dependencies=Mutating)
-async def upload_background(name: str, request: Request, service: Deps) -> dict[str, Any]:
-    service.backgrounds.save(name, array_from_npy_bytes(await request.body()))
-    return ok()
-
-
 @router.post("/background", summary="Store a background from a nested list (uint16)", dependencies=Mutating)
 def set_background(body: JsonObject, service: Deps) -> dict[str, Any]:
     filename, data = body.get("filename"), body.get("data")
@@ -122,28 +117,6 @@ def set_background(body: JsonObject, service: Deps) -> dict[str, Any]:
     if array.ndim != 2:
         raise ConfigError(f"'data' must be 2-D, not {array.ndim}-D")
     service.backgrounds.save(filename.removesuffix(".npy"), np.clip(np.rint(array), 0, 65535).astype(np.uint16))
-    return ok()
-
-
-@router.get("/script", summary="Names of user scripts")
-def scripts(service: Deps) -> dict[str, Any]:
-    return ok(scripts=service.scripts.scripts())
-
-
-@router.get("/script/{name}/script_bytes", summary="A user script's text")
-def get_script(name: str, service: Deps) -> dict[str, Any]:
-    return ok(script=service.scripts.get_script(name))
-
-
-@router.put("/script/{name}/script_bytes", summary="Upload a user script", dependencies=Mutating)
-async def set_script(name: str, request: Request, service: Deps) -> dict[str, Any]:
-    service.scripts.set_script(name, await request.body())
-    return ok()
-
-
-@router.delete("/script/{name}/script_bytes", summary="Delete a user script", dependencies=Mutating)
-def delete_script(name: str, service: Deps) -> dict[str, Any]:
-    service.scripts.delete_script(name)
     return ok()
 
 

@@ -14,7 +14,8 @@ import numpy as np
 from camserver.client.call import GRAB_TIME, START_TIME, STOP_TIME, Call, Reply, config_body, segment
 from camserver.client.envelope import body_of, content_of, field, nothing
 from camserver.client.image_payload import array_from_payload
-from camserver.client.reports import Groups, InstanceReport, LogRecords, Names, ServerReport
+from camserver.client.reports import Groups, InstanceReport, LogRecords, Names
+from camserver.client.server import ServerCalls
 from camserver.models.camera import CameraConfig
 from camserver.models.instance import InstanceKind
 
@@ -141,18 +142,12 @@ class CameraCalls:
     @staticmethod
     def instances() -> Call[dict[str, InstanceReport]]:
         """Running camera instances by name."""
-        return Call(
-            "GET",
-            f"{PREFIX}/info",
-            lambda reply: (
-                ServerReport.read(field("info", dict[str, Any])(reply), kind=InstanceKind.CAMERA).active_instances
-            ),
-        )
+        return ServerCalls.instances(InstanceKind.CAMERA)
 
     @staticmethod
     def logs(name: str) -> Call[LogRecords]:
         """The instance's recent log records."""
-        return Call("GET", f"/api/v1/logs/instance/{segment(name)}", field("logs", LogRecords))
+        return ServerCalls.instance_logs(name)
 
 
 class Cameras:

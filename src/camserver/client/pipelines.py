@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 
 from camserver.client.call import START_TIME, STOP_TIME, Call, Reply, config_body, segment
 from camserver.client.envelope import body_of, field, nothing
-from camserver.client.reports import Groups, InstanceReport, LogRecords, Names, ServerReport, StartedInstance
+from camserver.client.reports import Groups, InstanceReport, LogRecords, Names, StartedInstance
+from camserver.client.server import ServerCalls
 from camserver.models.instance import InstanceKind
 from camserver.models.pipeline import PipelineConfig
 
@@ -142,18 +143,12 @@ class PipelineCalls:
     @staticmethod
     def instances() -> Call[dict[str, InstanceReport]]:
         """Running pipeline instances by id."""
-        return Call(
-            "GET",
-            f"{PREFIX}/info",
-            lambda reply: (
-                ServerReport.read(field("info", dict[str, Any])(reply), kind=InstanceKind.PIPELINE).active_instances
-            ),
-        )
+        return ServerCalls.instances(InstanceKind.PIPELINE)
 
     @staticmethod
     def logs(instance_id: str) -> Call[LogRecords]:
         """The instance's recent log records."""
-        return Call("GET", f"/api/v1/logs/instance/{segment(instance_id)}", field("logs", LogRecords))
+        return ServerCalls.instance_logs(instance_id)
 
 
 class Pipelines:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from camserver.client.call import Call, Reply
+from camserver.client.call import Call, Reply, segment
 from camserver.client.envelope import field, text_of
-from camserver.client.reports import LogRecords, ServerReport
+from camserver.client.reports import InstanceReport, LogRecords, ServerReport
 from camserver.errors import ConfigError
 from camserver.models.instance import InstanceKind
 
@@ -48,6 +48,21 @@ class ServerCalls:
             return ServerReport.read(field("info", dict[str, Any])(reply), kind=chosen)
 
         return Call("GET", f"{_PREFIXES[chosen]}/info", parse)
+
+    @staticmethod
+    def instances(kind: InstanceKind | str) -> Call[dict[str, InstanceReport]]:
+        """The active instances of ``kind``, by id."""
+        chosen = _kind(kind)
+
+        def parse(reply: Reply) -> dict[str, InstanceReport]:
+            return ServerReport.read(field("info", dict[str, Any])(reply), kind=chosen).active_instances
+
+        return Call("GET", f"{_PREFIXES[chosen]}/info", parse)
+
+    @staticmethod
+    def instance_logs(name: str) -> Call[LogRecords]:
+        """The recent log records of the instance called ``name``."""
+        return Call("GET", f"/api/v1/logs/instance/{segment(name)}", field("logs", LogRecords))
 
     @staticmethod
     def heartbeat(kind: InstanceKind | str = InstanceKind.CAMERA) -> Call[Heartbeat]:
