@@ -48,6 +48,24 @@ def _read_json(path: Path, report: ConfigReport) -> Any:
         return None
 
 
+def _load(path: Path, report: ConfigReport, model: Any) -> tuple[Any, dict[str, Any]] | None:
+    """The config of ``path`` validated as ``model``, and its raw data; None (with the problem in
+    ``report``) when it cannot be read or is invalid."""
+    from camserver.errors import ConfigError
+
+    data = _read_json(path, report)
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        report.problems.append(f"must hold a JSON object, not {type(data).__name__}")
+        return None
+    try:
+        return model.load(data, name=path.stem), data
+    except ConfigError as error:
+        report.problems.append(str(error))
+        return None
+
+
 def _key_notes(config: Any, data: dict[str, Any], name: str, report: ConfigReport) -> None:
     if config.unknown_keys():
         report.notes.append(f"unknown keys, kept but not used: {', '.join(config.unknown_keys())}")
@@ -85,7 +103,6 @@ class _Backgrounds:
 
 def _check_cameras(folder: Path, backgrounds: _Backgrounds, reports: list[ConfigReport]) -> set[str]:
     """Check the camera configs; the names (and aliases) pipelines may refer to."""
-    from camserver.errors import ConfigError
     from camserver.models import CameraConfig
 
     names: set[str] = set()
@@ -95,17 +112,10 @@ def _check_cameras(folder: Path, backgrounds: _Backgrounds, reports: list[Config
         report = ConfigReport(f"{folder.name}/{path.name}")
         reports.append(report)
         names.add(path.stem)
-        data = _read_json(path, report)
-        if data is None:
+        loaded = _load(path, report, CameraConfig)
+        if loaded is None:
             continue
-        if not isinstance(data, dict):
-            report.problems.append(f"must hold a JSON object, not {type(data).__name__}")
-            continue
-        try:
-            config = CameraConfig.load(data, name=path.stem)
-        except ConfigError as error:
-            report.problems.append(str(error))
-            continue
+        config, data = loaded
         names.update(config.aliases)
         _key_notes(config, data, path.stem, report)
         if config.image_background:
@@ -117,7 +127,6 @@ def _check_pipelines(
     folder: Path, cameras: set[str] | None, backgrounds: _Backgrounds, reports: list[ConfigReport]
 ) -> set[str]:
     """Check the pipeline configs; their names."""
-    from camserver.errors import ConfigError
     from camserver.models import PipelineConfig
 
     paths = [path for path in sorted(folder.glob("*.json")) if path.name not in (SERVERS, PERMANENT)]
@@ -125,17 +134,10 @@ def _check_pipelines(
     for path in paths:
         report = ConfigReport(f"{folder.name}/{path.name}")
         reports.append(report)
-        data = _read_json(path, report)
-        if data is None:
+        loaded = _load(path, report, PipelineConfig)
+        if loaded is None:
             continue
-        if not isinstance(data, dict):
-            report.problems.append(f"must hold a JSON object, not {type(data).__name__}")
-            continue
-        try:
-            config = PipelineConfig.load(data, name=path.stem)
-        except ConfigError as error:
-            report.problems.append(str(error))
-            continue
+        config, data = loaded
         _key_notes(config, data, path.stem, report)
         reads_camera = not (config.input_stream or config.input_pipeline or config.bsread_address)
         if cameras is not None and config.camera_name and reads_camera and config.camera_name not in cameras:
