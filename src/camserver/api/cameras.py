@@ -52,7 +52,9 @@ def config_names(service: Deps) -> dict[str, Any]:
 
 @router.get("/{name}", summary="Stream address of a camera, starting its instance if needed")
 def stream(name: str, service: Deps) -> dict[str, Any]:
-    return ok(stream=service.cameras.stream(name))
+    address = service.cameras.stream(name)
+    local = service.cameras.local_stream(name)  # camserver's own pipelines read this one on this host
+    return ok(stream=address, **({"local_stream": local} if local else {}))
 
 
 @router.delete("/{name}", summary="Stop a camera instance", dependencies=Mutating)

@@ -45,6 +45,7 @@ from camserver.runtime.control import (
     StatisticsReport,
     StopCommand,
 )
+from camserver.transport import remove_stale_rings
 
 __all__ = ["DEFAULT_PRELOAD", "LocalBackend"]
 
@@ -82,6 +83,7 @@ class _Instance:
         self.send_lock = threading.Lock()
         self.state = InstanceState.STARTING
         self.stream: str | None = None
+        self.local_stream: str | None = None
         self.pid: int | None = None
         self.exit_code: int | None = None
         self.reason: str | None = None
@@ -125,6 +127,7 @@ class _Instance:
             config_name=self.spec.config_name,
             state=self.state,
             stream_address=self.stream,
+            local_stream=self.local_stream,
             pid=self.pid,
             exit_code=self.exit_code,
             reason=self.reason,
@@ -150,6 +153,9 @@ class LocalBackend:
         self._lock = threading.Lock()
         self._wake_reader, self._wake_writer = self._context.Pipe(duplex=False)
         self._closing = False
+        removed = remove_stale_rings()  # shared memory left behind by instances of a crashed server
+        if removed:
+            logger.info("removed %d frame rings of ended processes", len(removed))
         self._thread = threading.Thread(target=self._supervise, name="camserver-supervisor", daemon=True)
         self._thread.start()
 
@@ -280,7 +286,7 @@ class LocalBackend:
         instance.started.clear()
         instance.ended.clear()
         instance.state = InstanceState.STARTING
-        instance.stream = None
+        instance.stream = instance.local_stream = None
         instance.exit_code = None
         instance.reason = None
         instance.last_start_time = _now_text()
@@ -349,6 +355,7 @@ class LocalBackend:
         elif isinstance(report, StartedReport):
             instance.state = InstanceState.RUNNING
             instance.stream = report.stream
+            instance.local_stream = report.local_stream
             instance.running_since = time.monotonic()
             instance.started.set()
         elif isinstance(report, FailedReport):
@@ -376,6 +383,9 @@ class LocalBackend:
             instance.connection.close()
             instance.connection = None
         instance.exit_code = process.exitcode
+        instance.local_stream = None
+        if process.pid is not None:
+            remove_stale_rings(pid=process.pid)  # a killed camera cannot remove its own
         if instance.exit_code < 0 and instance.exit_code != -15:
             instance.reason = instance.reason or f"killed by signal {-instance.exit_code}"
         if instance.state is InstanceState.STARTING:

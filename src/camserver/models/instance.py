@@ -68,6 +68,12 @@ class InstanceSpec(BaseModel):
     advertised_host: str = "127.0.0.1"
     server_url: str | None = Field(None, description="REST API of the server, to reconnect to cameras")
     camera_stream: str | None = Field(None, description="pipelines: the camera's stream address")
+    camera_local_stream: str | None = Field(
+        None, description="pipelines: the camera's local stream (shared memory), when on the same host"
+    )
+    local_stream: str | None = Field(
+        None, description="cameras: where to offer a local stream (shared memory) to readers on this host"
+    )
     input_streams: dict[str, str] = Field(default_factory=dict, description="resolved input addresses")
     background_file: str | None = Field(None, description="the .npy background to subtract, resolved")
     background_dir: str | None = None
@@ -141,6 +147,7 @@ class InstanceInfo(BaseModel):
     config_name: str | None = None
     state: InstanceState
     stream_address: str | None = None
+    local_stream: str | None = Field(None, description="the local stream for readers on the same host")
     pid: int | None = None
     exit_code: int | None = None
     reason: str | None = Field(None, description="why it failed or stopped, in words")

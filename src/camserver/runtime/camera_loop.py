@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from camserver.errors import CamServerError, ConfigError, SourceError
+from camserver.errors import CamServerError, ConfigError, SourceError, TransportError
 from camserver.models.camera import CameraConfig
 from camserver.models.instance import ExitCode, InstanceSpec
 from camserver.protocol import Compression, CompressionPolicy, Timestamp
@@ -48,6 +48,7 @@ _NOT_SOURCE_KEYS = frozenset(
     }
 )  # fmt: skip
 _READ_TIMEOUT = 0.05
+_ANY_LOOPBACK_PORT = "tcp://127.0.0.1:0"
 
 
 def _source_part(config: CameraConfig) -> dict[str, Any]:
@@ -102,7 +103,7 @@ class CameraLoop:
             stream = publisher.address
             if stream.startswith("tcp://"):
                 stream = f"tcp://{self.spec.advertised_host}:{stream.rsplit(':', 1)[1]}"
-            self.channel.send(StartedReport(stream=stream, pid=os.getpid()))
+            self.channel.send(StartedReport(stream=stream, pid=os.getpid(), local_stream=publisher.local_address))
             logger.info("camera %s streaming on %s", self.config.name, stream)
             source = self._loop(source, publisher, forwarder)
         finally:
@@ -123,14 +124,23 @@ class CameraLoop:
             if not self.spec.ipc_dir:
                 raise ConfigError("protocol 'ipc' needs a folder for the socket; this server has none")
             address = f"ipc://{Path(self.spec.ipc_dir) / self.spec.instance_id}.camera"
-        return Publisher(
-            address,
-            mode="PUB",
-            queue_size=self.config.queue_size,
-            block=False,
-            compression=policy,
-            header_compression=header_compression,
-        )
+        options: dict[str, Any] = {
+            "mode": "PUB",
+            "queue_size": self.config.queue_size,
+            "block": False,
+            "compression": policy,
+            "header_compression": header_compression,
+        }
+        local = self.spec.local_stream
+        if not local:
+            return Publisher(address, **options)
+        try:
+            return Publisher(address, local=local, local_name=self.spec.instance_id, **options)
+        except TransportError as error:
+            if not local.startswith("ipc://"):
+                raise
+            logger.warning("local stream on a loopback port instead (%s)", error)
+            return Publisher(address, local=_ANY_LOOPBACK_PORT, local_name=self.spec.instance_id, **options)
 
     def _open_forwarder(self) -> Publisher | None:
         if not self.config.forwarder_port:

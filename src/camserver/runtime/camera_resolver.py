@@ -24,18 +24,20 @@ class CameraResolver:
         own_input = spec.input_streams.get("input") or config.get("input_stream")
         self.is_camera_input = bool(spec.camera_stream) and not own_input
 
-    def resolve(self, camera: str, current: str) -> str:
-        """The camera's stream address now; ``current`` if the server cannot be asked."""
+    def resolve(self, camera: str, current: str) -> tuple[str, str | None]:
+        """The camera's stream address now and its local stream (shared memory, None if it has
+        none); ``current`` and None if the server cannot be asked."""
         if not self.server_url or not camera:
-            return current
+            return current, None
         try:
             response = httpx.get(f"{self.server_url.rstrip('/')}/api/v1/cam/{camera}", timeout=self.timeout)
             body = response.json()
         except (httpx.HTTPError, ValueError) as error:
             logger.warning("cannot ask the server for camera %s: %s", camera, error)
-            return current
+            return current, None
         stream = body.get("stream") if isinstance(body, dict) else None
         if response.status_code != 200 or not isinstance(stream, str):
             logger.warning("the server has no stream for camera %s: %s", camera, body.get("status"))
-            return current
-        return stream
+            return current, None
+        local = body.get("local_stream")
+        return stream, local if isinstance(local, str) else None

@@ -51,10 +51,12 @@ Command = StopCommand | ConfigCommand
 
 @dataclass(frozen=True, slots=True)
 class StartedReport:
-    """The instance is running and publishes on ``stream``."""
+    """The instance is running and publishes on ``stream`` (and on ``local_stream`` for readers on
+    the same host, through shared memory)."""
 
     stream: str
     pid: int
+    local_stream: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from camserver.errors import CamServerError, ConfigError
+from camserver.errors import CamServerError, ConfigError, TransportError
 from camserver.models.instance import ExitCode, InstanceSpec
 from camserver.models.pipeline import PipelineConfig
 from camserver.protocol import Compression, CompressionPolicy, HeaderStrategy, Message, Timestamp
@@ -38,7 +38,7 @@ from camserver.runtime.pulse_reorder import PulseReorder
 from camserver.runtime.recorder import open_recorder
 from camserver.runtime.script_pipeline import ScriptPipeline
 from camserver.runtime.statistics import StatisticsCollector
-from camserver.transport import Publisher, Subscriber
+from camserver.transport import LocalSubscriber, Publisher, Subscriber
 
 __all__ = ["PipelineLoop"]
 
@@ -74,6 +74,7 @@ class PipelineLoop:
         self._deferred: list[ConfigCommand] = []
         self._send_retries = 0
         self._reported_unpaired = 0
+        self._input: Subscriber | None = None
         buffer = self.config.pid_buffer or 0
         self._reorder: PulseReorder[tuple[dict[str, Any], Timestamp]] | None = (
             PulseReorder(buffer) if self.config.pipeline_type == "fanin" and buffer > 1 else None
@@ -92,6 +93,8 @@ class PipelineLoop:
         if not address:
             raise ConfigError("the pipeline has no input: give camera_name, input_stream or input_pipeline")
         bind = self.config.pipeline_type == "fanin"
+        if address == self.spec.camera_stream and self.spec.camera_local_stream:
+            return self._subscribe(address, self.spec.camera_local_stream)
         return Subscriber(
             address,
             mode=self.config.effective_input_mode,
@@ -99,6 +102,33 @@ class PipelineLoop:
             queue_size=max(self.config.queue_size, 10),
             receive_timeout=_RECEIVE_TIMEOUT,
         )
+
+    def _subscribe(self, address: str, local: str | None) -> Subscriber:
+        """A subscriber of the camera: its local stream (shared memory) when it has one, and the
+        pipeline reads the camera as a subscriber (a PULL input keeps the camera's bsread socket)."""
+        mode = self.config.effective_input_mode
+        if local and mode == "SUB":
+            try:
+                return LocalSubscriber(local, receive_timeout=_RECEIVE_TIMEOUT)
+            except CamServerError as error:
+                logger.warning("cannot read the camera's local stream %s (%s): reading %s", local, error, address)
+        return Subscriber(
+            address, mode=mode, queue_size=max(self.config.queue_size, 10), receive_timeout=_RECEIVE_TIMEOUT
+        )
+
+    def _receive(self, source: Subscriber) -> tuple[Subscriber, Message | None]:
+        """The next message; a local stream whose shared memory cannot be read is replaced by the
+        camera's bsread stream (the frames lost meanwhile show as a pulse-id gap)."""
+        try:
+            return source, source.receive()
+        except TransportError as error:
+            if not isinstance(source, LocalSubscriber) or not self.spec.camera_stream:
+                raise
+            logger.warning("the camera's local stream failed (%s): reading %s instead", error, self.spec.camera_stream)
+            self._input_misses += source.statistics.missed_pulses
+            self._input_decode_errors += source.statistics.decode_errors
+            source.close()
+            return self._subscribe(self.spec.camera_stream, None), None
 
     def _open_second_input(self) -> Subscriber | None:
         config = self.config
@@ -169,6 +199,7 @@ class PipelineLoop:
         self._aligner = aligner
         self.channel.send(StartedReport(stream=self._stream_address(output), pid=os.getpid()))
         logger.info("pipeline %s (%s) running", self.spec.instance_id, config.pipeline_type)
+        self._input = source
         try:
             resolver = CameraResolver(self.spec)
             self._loop(stage, custom, source, second, aligner, executor, output, resolver)
@@ -179,10 +210,10 @@ class PipelineLoop:
                     self._deliver(data, pulse_id, timestamp, output)
         finally:
             executor.close()
-            for subscriber in (source, second):
+            for subscriber in (self._input, second):  # the input may have been replaced on the way
                 if subscriber is not None:
                     subscriber.close()
-            self.channel.send(StatisticsReport(self._report(output, source)))
+            self.channel.send(StatisticsReport(self._report(output, self._input)))
             output.close()
         reason = self._stop_reason or "stopped"
         self.channel.send(ExitedReport(int(self._exit_code), reason))
@@ -216,7 +247,8 @@ class PipelineLoop:
                     self._send(data, pulse_id, timestamp, output)
             else:
                 assert source is not None
-                message = source.receive()
+                source, message = self._receive(source)
+                self._input = source
                 if message is not None:
                     # a config update that returned before this frame was sent applies to it
                     self._take_commands(stage, custom, output)
@@ -225,7 +257,7 @@ class PipelineLoop:
                 if message is not None:
                     self._received(message, aligner, executor, output)
                 else:
-                    source = self._idle(source, resolver)
+                    source = self._input = self._idle(source, resolver)
             for completed in executor.ready():
                 self._emit(completed, output)
             if self.statistics.due():
@@ -289,15 +321,13 @@ class PipelineLoop:
             return source
         if resolver.is_camera_input and silent > config.camera_timeout > 0:
             self._last_message = time.monotonic()
-            address = resolver.resolve(config.camera_name or "", source.address)
-            logger.warning("no camera message for %.3g s: reconnecting to %s", silent, address)
+            address, local = resolver.resolve(config.camera_name or "", self.spec.camera_stream or source.address)
+            logger.warning("no camera message for %.3g s: reconnecting to %s", silent, local or address)
             self._input_misses += source.statistics.missed_pulses
             self._input_decode_errors += source.statistics.decode_errors
             source.close()
-            return Subscriber(
-                address, mode=config.effective_input_mode, queue_size=max(config.queue_size, 10),
-                receive_timeout=_RECEIVE_TIMEOUT,
-            )  # fmt: skip
+            self.spec = self.spec.model_copy(update={"camera_stream": address, "camera_local_stream": local})
+            return self._subscribe(address, local)
         return source
 
     def _process(self, stage: Stage | None, item: Item) -> tuple[dict[str, Any] | None, float]:

@@ -7,6 +7,7 @@ numba kernels compiled or loaded from their cache) once per server, never per in
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 
 import camserver.runtime.camera_loop
@@ -21,5 +22,10 @@ try:
     processing.warm_up()
 except Exception:
     logging.getLogger("camserver.backend").exception("numba warm-up failed")
+
+# Everything imported so far lives as long as the server: out of the collector's sight, a full
+# collection in an instance scans only what the instance made (about 50 ms less per collection
+# than scanning the ~150,000 objects above, a pause that would cost a 100 Hz camera its frames).
+gc.freeze()
 
 __all__: list[str] = []

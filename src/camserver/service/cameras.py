@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import platform
 import threading
 from collections import defaultdict
 from pathlib import Path
@@ -174,7 +176,17 @@ class CameraManager:
             user_scripts_dir=str(self.user_scripts) if self.user_scripts else None,
             permanent=name in self.permanent,
             log_level=self.settings.log_level,
+            local_stream=self._local_stream_address(name) if self.settings.shared_memory else None,
         )
+
+    def _local_stream_address(self, name: str) -> str:
+        """Where a camera offers its local stream: a name that outlives its process (a Linux abstract
+        socket, unique per data folder and camera), so a restarted camera binds it again and its
+        pipelines reconnect by themselves, as they do to its bsread port; elsewhere any loopback port."""
+        if platform.system() == "Linux":
+            server = hashlib.sha1(str(self.settings.data_dir.resolve()).encode(), usedforsecurity=False)
+            return f"ipc://@camserver-{server.hexdigest()[:12]}-{name}"
+        return "tcp://127.0.0.1:0"
 
     def _owner_active(self, key: str) -> bool:
         try:
@@ -195,6 +207,11 @@ class CameraManager:
                 self.ports.release(spec.key)
                 raise SourceError(f"Camera '{camera}' could not start: {info.reason}")
             return info.stream_address
+
+    def local_stream(self, name: str) -> str | None:
+        """The running camera's local stream (shared memory, for readers on its host), if it has one."""
+        info = self._running(self.resolve(name))
+        return info.local_stream if info is not None else None
 
     def instance(self, name: str) -> InstanceInfo:
         """The camera's instance (running or ended); raises :class:`InstanceNotFound`."""

@@ -26,6 +26,7 @@ def instance_report(info: InstanceInfo) -> dict[str, Any]:
         "restarts": info.restarts,
         "permanent": info.permanent,
         "node": info.node,
+        "local_stream": info.local_stream,
         "detail": statistics.model_dump(mode="json"),
     }
     if info.kind is InstanceKind.CAMERA:

@@ -312,10 +312,12 @@ class PipelineManager:
             if not address:
                 raise ConfigError(f"output_pipeline '{config.output_pipeline}' has no input_stream to connect to")
             streams["output"] = address
-        camera_stream = None
+        camera_stream = camera_local_stream = None
         needs_camera = config.pipeline_type in ("processing", "store", "fanout")
         if config.camera_name and needs_camera and not (config.input_stream or config.input_pipeline):
             camera_stream = self.cameras.stream(config.camera_name)
+            # the local backend runs every instance on this host: the camera's shared memory is in reach
+            camera_local_stream = self.cameras.local_stream(config.camera_name)
         if permanent:
             config = config.updated({"no_client_timeout": 0})
         key = _key(instance_id)
@@ -333,6 +335,7 @@ class PipelineManager:
             advertised_host=self.settings.stream_host,
             server_url=self.server_url,
             camera_stream=camera_stream,
+            camera_local_stream=camera_local_stream,
             input_streams=streams,
             background_file=self._background_file(config),
             background_dir=str(self.backgrounds.folder),

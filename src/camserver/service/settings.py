@@ -35,6 +35,9 @@ class ServerSettings(BaseSettings):
     camera_ports: tuple[int, int] = Field((10100, 10301), description="camera stream ports [first, last)")
     pipeline_ports: tuple[int, int] = Field((11100, 11201), description="pipeline stream ports [first, last)")
     allow_user_scripts: bool = Field(False, description="allow uploaded Python functions and sources")
+    shared_memory: bool = Field(
+        True, description="cameras hand frames to pipelines on this host through shared memory, not TCP"
+    )
     token: str | None = Field(None, description="bearer token required by mutating routes")
     demo: bool = Field(False, description="install simulated cameras and pipelines at start")
     backend: Literal["local"] = "local"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import zmq
@@ -18,6 +19,7 @@ from camserver.protocol import (
 )
 from camserver.transport.address import SocketMode, attach, normalize_address
 from camserver.transport.client_monitor import ClientMonitor
+from camserver.transport.local_stream import LocalSender
 
 __all__ = ["Publisher", "PublisherStatistics"]
 
@@ -49,6 +51,10 @@ class Publisher:
       ``nodrop=True`` makes a PUB behave like PUSH instead: a full subscriber queue holds the
       publisher back (blocking) or drops the whole message, counted here.
     * Values are passed without copying: do not modify an array after sending it.
+    * ``local`` (an address, normally ``tcp://127.0.0.1:0``) also opens a local stream for readers
+      on this host (:class:`~camserver.transport.local_stream.LocalSender`): while one is
+      connected, every message also goes there, its large values through shared memory.
+      :attr:`local_address` is where to find it; :attr:`clients` counts its readers too.
     """
 
     def __init__(
@@ -68,6 +74,9 @@ class Publisher:
         compression: CompressionPolicy | None = None,
         header_compression: Compression = Compression.NONE,
         context: zmq.Context[zmq.Socket[bytes]] | None = None,
+        local: str | None = None,
+        local_name: str = "stream",
+        local_folder: Path | None = None,
     ) -> None:
         self.mode = SocketMode.parse(mode) if isinstance(mode, str) else mode
         if self.mode not in (SocketMode.PUB, SocketMode.PUSH):
@@ -102,16 +111,33 @@ class Publisher:
             action = "bind" if bind else "connect"
             raise TransportError(f"cannot {action} a {self.mode} socket on {address}: {error}") from None
         self._flags = 0 if block else zmq.NOBLOCK
+        self._local: LocalSender | None = None
+        if local is not None:
+            try:
+                self._local = LocalSender(local, name=local_name, folder=local_folder, context=context)
+            except TransportError:
+                monitor.close()
+                socket.close(linger=0)
+                raise
         self.closed = False
 
     @property
+    def local_address(self) -> str | None:
+        """Where readers on this host find the local stream (None without one)."""
+        return self._local.address if self._local is not None else None
+
+    @property
     def clients(self) -> int:
-        """Peers connected to this socket now."""
-        return self._monitor.clients
+        """Peers connected now (to this socket, and to the local stream)."""
+        local = self._local.clients if self._local is not None else 0
+        return self._monitor.clients + local
 
     def seconds_without_clients(self) -> float:
         """Seconds since the last peer left (or since opening); 0 while any peer is connected."""
-        return self._monitor.seconds_without_clients()
+        without = self._monitor.seconds_without_clients()
+        if self._local is not None:
+            without = min(without, self._local.seconds_without_clients())
+        return without
 
     def set_compression(self, compression: CompressionPolicy, header_compression: Compression) -> None:
         """Compress from the next message on (the data header, and so its hash, changes)."""
@@ -129,6 +155,8 @@ class Publisher:
         tracker = self._encoder.tracker
         self.statistics.header_changes = tracker.header_changes
         self.statistics.withheld_values = tracker.withheld
+        if self._local is not None:
+            self._local.send(encoded.frames)
         try:
             self._socket.send_multipart(encoded.frames, flags=self._flags, copy=False)  # type: ignore[arg-type]
         except zmq.Again:
@@ -146,6 +174,8 @@ class Publisher:
             self.closed = True
             self._monitor.close()
             self._socket.close()
+            if self._local is not None:
+                self._local.close()
 
     def __enter__(self) -> Publisher:
         return self

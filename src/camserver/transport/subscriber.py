@@ -6,6 +6,7 @@ import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Self
 
 import zmq
 
@@ -111,11 +112,16 @@ class Subscriber:
                 if self.closed:
                     return None
                 raise TransportError(f"cannot receive from {self.address}: {error}") from None
-            message = self._decode([frame.buffer for frame in frames])
+            buffers = self._buffers(frames)
+            message = None if buffers is None else self._decode(buffers)
             if message is not None:
                 return message
             if deadline is not None and time.monotonic() >= deadline:
                 return None
+
+    def _buffers(self, frames: list[zmq.Frame]) -> list[memoryview] | None:
+        """The message's frames as buffers (a subclass may fetch some from elsewhere); None to skip it."""
+        return [frame.buffer for frame in frames]
 
     def _decode(self, frames: list[memoryview]) -> Message | None:
         statistics = self.statistics
@@ -150,7 +156,7 @@ class Subscriber:
             self.closed = True
             self._socket.close(linger=0)
 
-    def __enter__(self) -> Subscriber:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
