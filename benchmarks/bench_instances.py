@@ -6,6 +6,7 @@ import multiprocessing
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,10 @@ reference is the floor of this machine: forking a process that binds a PUB socke
 message to a subscriber. CamServer measures about 0.3 s for a camera plus its pipeline here
 (anchors.md). *Streams*: a simulated camera at 100 Hz, optionally through a pipeline with the
 standard config (background, threshold, good region, 5 slices), received by psi-bsread's `Source`
-in this process for the stated time. Delivered rate and pulse-id gaps are counted by the receiver;
+in a process of its own for the stated time, counted from its first message. The receiver process
+is started (its imports done) before the camera or pipeline, as a client already running would be.
+The pipeline reads the camera through its local stream (shared memory), as every pipeline on the
+camera's host does. Delivered rate and pulse-id gaps are counted by the receiver;
 latency is the receive time minus the frame's timestamp (taken when the camera made it); CPU is the
 instance's own share of one core as it reports it. Targets: start <= 0.15 s (issue 4); 2560x2160 at
 100 Hz with zero drops, camera alone (issue 4) and through the standard pipeline (issue 5).
@@ -105,14 +109,18 @@ def start_latency(client: httpx.Client, repeats: int) -> tuple[float, float]:
     return statistics.median(cameras), statistics.median(pipelines)
 
 
-def stream_figures(address: str, seconds: float, mode: str = "SUB") -> dict[str, float]:
-    """Rate, gaps and latency seen by psi-bsread's Source on ``address`` for ``seconds``, received
-    in a process of its own (a client never shares the server's process)."""
+def stream_figures(start: Callable[[], str], seconds: float, mode: str = "SUB") -> dict[str, float]:
+    """Rate, gaps and latency seen by psi-bsread's Source for ``seconds`` on the stream that
+    ``start`` starts and returns the address of. The receiver runs in a process of its own (a
+    client never shares the server's process), started and ready (its imports done) before the
+    stream starts, as a client already running would be."""
     context = multiprocessing.get_context("spawn")
-    results = context.Queue()
-    receiver = context.Process(target=_receive_figures, args=(address, seconds, mode, results), daemon=True)
+    addresses, results = context.Queue(), context.Queue()
+    receiver = context.Process(target=_receive_figures, args=(addresses, seconds, mode, results), daemon=True)
     receiver.start()
     try:
+        assert results.get(timeout=120) == "ready", "the receiver did not start"
+        addresses.put(start())
         figures: dict[str, float] = results.get(timeout=seconds + 60)
     finally:
         receiver.join(timeout=10)
@@ -121,8 +129,11 @@ def stream_figures(address: str, seconds: float, mode: str = "SUB") -> dict[str,
     return figures
 
 
-def _receive_figures(address: str, seconds: float, mode: str, results: Any) -> None:
-    results.put(_figures(address, seconds, mode))
+def _receive_figures(addresses: Any, seconds: float, mode: str, results: Any) -> None:
+    import bsread  # noqa: F401 - imported before the stream starts
+
+    results.put("ready")
+    results.put(_figures(addresses.get(timeout=120), seconds, mode))
 
 
 def _figures(address: str, seconds: float, mode: str) -> dict[str, float]:
@@ -170,9 +181,13 @@ def _cpu(client: httpx.Client, kind: str, name: str) -> float:
 def camera_stream(client: httpx.Client, name: str, size: tuple[int, int], seconds: float) -> list[Row]:
     width, height = size
     camera = {"source": "", "source_type": "simulation", "size_x": width, "size_y": height, "frame_rate": 100}
-    client.post(f"/api/v1/cam/{name}/config", json=camera).raise_for_status()
-    address = client.get(f"/api/v1/cam/{name}").json()["stream"]
-    figures = stream_figures(address, seconds)
+
+    def start() -> str:
+        client.post(f"/api/v1/cam/{name}/config", json=camera).raise_for_status()
+        address: str = client.get(f"/api/v1/cam/{name}").json()["stream"]
+        return address
+
+    figures = stream_figures(start, seconds)
     cpu = _cpu(client, "camera", name)
     camera = client.get(f"/api/v1/cam/{name}/info").json()["info"]["detail"]
     client.delete(f"/api/v1/cam/{name}")
@@ -194,9 +209,14 @@ def pipeline_stream(client: httpx.Client, name: str, size: tuple[int, int], seco
     camera = {"source": "", "source_type": "simulation", "size_x": width, "size_y": height, "frame_rate": 100}
     client.post(f"/api/v1/cam/{name}/config", json=camera).raise_for_status()
     client.post(f"/api/v1/pipeline/camera/{name}/background", params={"n_images": 3}).raise_for_status()
-    created = client.post(f"/api/v1/pipeline?instance_id={name}_sp", json={"camera_name": name, **STANDARD})
-    created.raise_for_status()
-    figures = stream_figures(created.json()["stream"], seconds)
+
+    def start() -> str:
+        created = client.post(f"/api/v1/pipeline?instance_id={name}_sp", json={"camera_name": name, **STANDARD})
+        created.raise_for_status()
+        address: str = created.json()["stream"]
+        return address
+
+    figures = stream_figures(start, seconds)
     pipeline_cpu = _cpu(client, "pipeline", f"{name}_sp")
     camera_cpu = _cpu(client, "camera", name)
     camera_drops = client.get(f"/api/v1/cam/{name}/info").json()["info"]["detail"]["input_drops"]

@@ -122,8 +122,9 @@ def hop(kind: str, shape: tuple[int, int], count: int) -> tuple[float, float, in
         sender.join(timeout=10)
         if sender.is_alive():
             sender.kill()
-    receiver_cpu = 100 * (mine_after.user + mine_after.system - mine.user - mine.system) / elapsed
-    sender_cpu = 100 * (theirs_after.user + theirs_after.system - theirs.user - theirs.system) / elapsed
+    # tick-granular counters: a difference of sums can come out a rounding error below zero
+    receiver_cpu = max(0.0, 100 * ((mine_after.user - mine.user) + (mine_after.system - mine.system)) / elapsed)
+    sender_cpu = max(0.0, 100 * ((theirs_after.user - theirs.user) + (theirs_after.system - theirs.system)) / elapsed)
     return sender_cpu, receiver_cpu, (last - first) - received
 
 

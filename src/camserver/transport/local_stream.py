@@ -98,8 +98,7 @@ class LocalSender:
         large = [index for index in range(2, len(frames)) if sizes[index] >= RING_PART_BYTES]
         if not large or not self._ring_ready(sum(sizes[index] for index in large)):
             # small messages, and large ones while the ring is being prepared (or cannot be), go whole
-            self._socket.send_multipart([_EMPTY, *frames], flags=zmq.NOBLOCK, copy=False)
-            self.sent += 1
+            self._send([_EMPTY, *frames])
             return True
         written = self._ring.write([frames[index] for index in large])
         descriptor = {
@@ -111,9 +110,17 @@ class LocalSender:
         outgoing = list(frames)
         for index in large:
             outgoing[index] = b""
-        self._socket.send_multipart([json.dumps(descriptor).encode(), *outgoing], flags=zmq.NOBLOCK, copy=False)
-        self.sent += 1
+        self._send([json.dumps(descriptor).encode(), *outgoing])
         return True
+
+    def _send(self, frames: list[Any]) -> None:
+        try:
+            self._socket.send_multipart(frames, flags=zmq.NOBLOCK, copy=False)
+        except zmq.Again:
+            return  # PUB drops for a slow reader without telling; this is for a socket that would
+        except zmq.ZMQError as error:
+            raise TransportError(f"cannot send on the local stream {self.address}: {error}") from None
+        self.sent += 1
 
     def _ring_ready(self, size: int) -> bool:
         ready = self._ring.ready(size)
