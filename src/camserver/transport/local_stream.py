@@ -117,7 +117,7 @@ class LocalSender:
         try:
             self._socket.send_multipart(frames, flags=zmq.NOBLOCK, copy=False)
         except zmq.Again:
-            return  # PUB drops for a slow reader without telling; this is for a socket that would
+            return  # a PUB socket drops for a slow reader without raising; the reader sees the gap
         except zmq.ZMQError as error:
             raise TransportError(f"cannot send on the local stream {self.address}: {error}") from None
         self.sent += 1
