@@ -116,19 +116,24 @@ class PipelineLoop:
             address, mode=mode, queue_size=max(self.config.queue_size, 10), receive_timeout=_RECEIVE_TIMEOUT
         )
 
-    def _receive(self, source: Subscriber) -> tuple[Subscriber, Message | None]:
+    def _receive(self, source: Subscriber) -> Message | None:
         """The next message; a local stream whose shared memory cannot be read is replaced by the
         camera's bsread stream (the frames lost meanwhile show as a pulse-id gap)."""
         try:
-            return source, source.receive()
+            return source.receive()
         except TransportError as error:
             if not isinstance(source, LocalSubscriber) or not self.spec.camera_stream:
                 raise
             logger.warning("the camera's local stream failed (%s): reading %s instead", error, self.spec.camera_stream)
-            self._input_misses += source.statistics.missed_pulses
-            self._input_decode_errors += source.statistics.decode_errors
-            source.close()
-            return self._subscribe(self.spec.camera_stream, None), None
+            self._replace_input(source, self.spec.camera_stream, None)
+            return None
+
+    def _replace_input(self, source: Subscriber, address: str, local: str | None) -> None:
+        """Close ``source``, keeping its counts, and read the camera at ``address`` (or ``local``)."""
+        self._input_misses += source.statistics.missed_pulses
+        self._input_decode_errors += source.statistics.decode_errors
+        source.close()
+        self._input = self._subscribe(address, local)
 
     def _open_second_input(self) -> Subscriber | None:
         config = self.config
@@ -202,7 +207,7 @@ class PipelineLoop:
         self._input = source
         try:
             resolver = CameraResolver(self.spec)
-            self._loop(stage, custom, source, second, aligner, executor, output, resolver)
+            self._loop(stage, custom, second, aligner, executor, output, resolver)
             for completed in executor.drain():
                 self._emit(completed, output)
             if self._reorder is not None:
@@ -225,13 +230,13 @@ class PipelineLoop:
         self,
         stage: Stage | None,
         custom: CustomSource | None,
-        source: Subscriber | None,
         second: Subscriber | None,
         aligner: PulseAligner[Message] | None,
         executor: OrderedExecutor[Item],
         output: Any,
         resolver: CameraResolver,
     ) -> None:
+        """Until stopped: read ``self._input`` (replaced when the camera moves) or the custom source."""
         while self._stop_reason is None:
             if not self._take_commands(stage, custom, output):
                 break
@@ -246,9 +251,8 @@ class PipelineLoop:
                     self.statistics.received()
                     self._send(data, pulse_id, timestamp, output)
             else:
-                assert source is not None
-                source, message = self._receive(source)
-                self._input = source
+                assert self._input is not None
+                message = self._receive(self._input)
                 if message is not None:
                     # a config update that returned before this frame was sent applies to it
                     self._take_commands(stage, custom, output)
@@ -257,11 +261,11 @@ class PipelineLoop:
                 if message is not None:
                     self._received(message, aligner, executor, output)
                 else:
-                    source = self._input = self._idle(source, resolver)
+                    self._idle(self._input, resolver)
             for completed in executor.ready():
                 self._emit(completed, output)
             if self.statistics.due():
-                self.channel.send(StatisticsReport(self._report(output, source)))
+                self.channel.send(StatisticsReport(self._report(output, self._input)))
                 self._check_clients(output)
 
     def _take_commands(self, stage: Stage | None, custom: CustomSource | None, output: Any) -> bool:
@@ -312,23 +316,19 @@ class PipelineLoop:
                 for completed in executor.submit((pair.primary, pair.secondary)):
                     self._emit(completed, output)
 
-    def _idle(self, source: Subscriber, resolver: CameraResolver) -> Subscriber:
+    def _idle(self, source: Subscriber, resolver: CameraResolver) -> None:
         silent = time.monotonic() - self._last_message
         config = self.config
         if config.abort_on_timeout and silent > config.stream_timeout:
             self._stop_reason = f"no message for {config.stream_timeout:g} s"
             self._exit_code = ExitCode.INPUT_LOST
-            return source
+            return
         if resolver.is_camera_input and silent > config.camera_timeout > 0:
             self._last_message = time.monotonic()
             address, local = resolver.resolve(config.camera_name or "", self.spec.camera_stream or source.address)
             logger.warning("no camera message for %.3g s: reconnecting to %s", silent, local or address)
-            self._input_misses += source.statistics.missed_pulses
-            self._input_decode_errors += source.statistics.decode_errors
-            source.close()
             self.spec = self.spec.model_copy(update={"camera_stream": address, "camera_local_stream": local})
-            return self._subscribe(address, local)
-        return source
+            self._replace_input(source, address, local)
 
     def _process(self, stage: Stage | None, item: Item) -> tuple[dict[str, Any] | None, float]:
         message, extra = item

@@ -9,9 +9,11 @@ Every write gets a new, strictly increasing, even sequence number. The writer fi
 busy (sequence 0), then copies the data, then stores the new sequence number. A reader that was
 told "slot k holds sequence S" copies the data out and then checks that the slot still holds S: if
 the writer reused the slot meanwhile, the check fails and the copy is thrown away. Sequence numbers
-never repeat, so a check cannot pass by accident. The order of the stores matters and holds on the
-x86-64 and ARM64 hosts camserver runs on because the notification that follows each write crosses a
-system call (a full barrier) before any reader sees it.
+never repeat, so a check cannot pass by accident. A reader always sees a slot's data complete
+when its notification arrives: the notification is sent after the copy, through a system call (a
+full barrier). Catching a writer that overwrites the slot *while* a reader copies relies on stores
+becoming visible in program order, which x86-64 guarantees; on weakly ordered CPUs (ARM64) such a
+race, which needs a reader a whole ring behind, could go unnoticed.
 
 Nothing here imports zmq: :mod:`camserver.transport.local_stream` sends the notifications.
 """
@@ -115,11 +117,6 @@ class RingWriter:
         self.writes = 0
         #: why the last ring could not be prepared ("" while all is well)
         self.error = ""
-
-    @property
-    def name(self) -> str | None:
-        """The current ring's file name (None before the first one)."""
-        return self._path.name if self._path is not None else None
 
     def ready(self, size: int) -> bool:
         """True if a message of ``size`` bytes can be written now; otherwise start preparing a
