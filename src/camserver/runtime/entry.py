@@ -21,6 +21,7 @@ from camserver.runtime.control import (
     StartedReport,
 )
 from camserver.runtime.log_forwarder import LogForwarder
+from camserver.runtime.memory import keep_frame_memory
 from camserver.transport import shutdown_context
 
 __all__ = ["main", "run_instance"]
@@ -97,6 +98,7 @@ def main(spec_json: str, connection: Connection) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops instances; Ctrl-C is its own
     signal.signal(signal.SIGTERM, _terminate)
+    keep_frame_memory()
     spec = InstanceSpec.model_validate_json(spec_json)
     code = run_instance(spec, PipeChannel(connection))
     connection.close()
