@@ -73,6 +73,30 @@ def test_a_pipeline_reads_its_camera_through_shared_memory(rest: Rest) -> None:
     assert camera_rings(pid) == [], "the camera removed its ring"
 
 
+def test_a_pipeline_reads_an_upstream_pipeline_through_shared_memory(rest: Rest) -> None:
+    start(rest, "chain_cam", STATIC)
+    upstream, upstream_stream = rest.create(
+        {"camera_name": "chain_cam", "function": "transparent", "no_client_timeout": 0}, instance_id="chain_up"
+    )
+    upstream_info = rest.info(upstream)
+    assert upstream_info["local_stream"].startswith(("ipc://@camserver-", "tcp://127.0.0.1:"))
+    pid = upstream_info["pid"]
+    assert camera_rings(pid) == [], "no ring before a local reader"
+    downstream, stream = rest.create({"input_pipeline": upstream, "function": "transparent", "no_client_timeout": 0})
+    with Subscriber(stream, receive_timeout=20) as output, Subscriber(upstream_stream, receive_timeout=20) as direct:
+        messages = read(output, 100)
+        from_upstream = read(direct, 1)[0]  # the upstream's TCP stream serves other clients all the while
+        wait_until(lambda: camera_rings(pid), "the upstream pipeline's frame ring")
+    ids = pulse_ids(messages)
+    assert ids == list(range(ids[0], ids[0] + 100)), "consecutive frames, none lost"
+    np.testing.assert_array_equal(messages[-1]["image"], from_upstream["image"])
+    assert rest.statistics(downstream)["input_drops"] == 0
+    rest.stop(downstream)
+    rest.stop(upstream)
+    rest.call("DELETE", "/api/v1/cam/chain_cam")
+    assert camera_rings(pid) == [], "the upstream pipeline removed its ring"
+
+
 def test_a_killed_camera_leaves_no_shared_memory(rest: Rest) -> None:
     start(rest, "killed_cam", CAMERA)
     instance_id, stream = rest.create({"camera_name": "killed_cam", "function": "transparent"})

@@ -72,9 +72,15 @@ class InstanceSpec(BaseModel):
         None, description="pipelines: the camera's local stream (shared memory), when on the same host"
     )
     local_stream: str | None = Field(
-        None, description="cameras: where to offer a local stream (shared memory) to readers on this host"
+        None,
+        description="cameras and publishing pipelines: where to offer a local stream (shared memory) to readers "
+        "on this host",
     )
     input_streams: dict[str, str] = Field(default_factory=dict, description="resolved input addresses")
+    input_local_streams: dict[str, str] = Field(
+        default_factory=dict,
+        description="pipelines: the local stream of the input pipeline on this host, under input_streams' key",
+    )
     background_file: str | None = Field(None, description="the .npy background to subtract, resolved")
     background_dir: str | None = None
     ipc_dir: str | None = Field(None, description="folder for ipc:// stream sockets (protocol: ipc)")

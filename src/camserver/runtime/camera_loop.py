@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from camserver.errors import CamServerError, ConfigError, SourceError, TransportError
+from camserver.errors import CamServerError, ConfigError, SourceError
 from camserver.models.camera import CameraConfig
 from camserver.models.instance import ExitCode, InstanceSpec
 from camserver.protocol import Compression, CompressionPolicy, Timestamp
@@ -29,6 +29,7 @@ from camserver.runtime.control import (
     StatisticsReport,
     StopCommand,
 )
+from camserver.runtime.local_output import open_publisher
 from camserver.runtime.statistics import StatisticsCollector
 from camserver.sources import Frame, Source, create_source
 from camserver.transport import Publisher
@@ -48,7 +49,6 @@ _NOT_SOURCE_KEYS = frozenset(
     }
 )  # fmt: skip
 _READ_TIMEOUT = 0.05
-_ANY_LOOPBACK_PORT = "tcp://127.0.0.1:0"
 
 
 def _source_part(config: CameraConfig) -> dict[str, Any]:
@@ -131,16 +131,7 @@ class CameraLoop:
             "compression": policy,
             "header_compression": header_compression,
         }
-        local = self.spec.local_stream
-        if not local:
-            return Publisher(address, **options)
-        try:
-            return Publisher(address, local=local, local_name=self.spec.instance_id, **options)
-        except TransportError as error:
-            if not local.startswith("ipc://"):
-                raise
-            logger.warning("local stream on a loopback port instead (%s)", error)
-            return Publisher(address, local=_ANY_LOOPBACK_PORT, local_name=self.spec.instance_id, **options)
+        return open_publisher(address, self.spec.local_stream, self.spec.instance_id, **options)
 
     def _open_forwarder(self) -> Publisher | None:
         if not self.config.forwarder_port:

@@ -31,6 +31,7 @@ from camserver.runtime.control import (
 )
 from camserver.runtime.custom_source import CustomSource
 from camserver.runtime.frame_gate import FrameGate, Verdict
+from camserver.runtime.local_output import open_publisher
 from camserver.runtime.ordered_executor import Completed, OrderedExecutor
 from camserver.runtime.pipeline_stage import Resources, Stage, create_stage
 from camserver.runtime.pulse_aligner import PulseAligner
@@ -75,6 +76,7 @@ class PipelineLoop:
         self._send_retries = 0
         self._reported_unpaired = 0
         self._input: Subscriber | None = None
+        self._fallback: str | None = None  # the bsread address of an input read through its local stream
         buffer = self.config.pid_buffer or 0
         self._reorder: PulseReorder[tuple[dict[str, Any], Timestamp]] | None = (
             PulseReorder(buffer) if self.config.pipeline_type == "fanin" and buffer > 1 else None
@@ -95,6 +97,8 @@ class PipelineLoop:
         bind = self.config.pipeline_type == "fanin"
         if address == self.spec.camera_stream and self.spec.camera_local_stream:
             return self._subscribe(address, self.spec.camera_local_stream)
+        if address == self.spec.input_streams.get("input") and self.spec.input_local_streams.get("input"):
+            return self._subscribe(address, self.spec.input_local_streams["input"])
         return Subscriber(
             address,
             mode=self.config.effective_input_mode,
@@ -104,32 +108,34 @@ class PipelineLoop:
         )
 
     def _subscribe(self, address: str, local: str | None) -> Subscriber:
-        """A subscriber of the camera: its local stream (shared memory) when it has one, and the
-        pipeline reads the camera as a subscriber (a PULL input keeps the camera's bsread socket)."""
+        """A subscriber of the input (a camera or a pipeline): its local stream (shared memory) when
+        it has one, and the pipeline reads it as a subscriber (a PULL input keeps the bsread socket).
+        ``address`` is where to turn if the local stream fails later."""
         mode = self.config.effective_input_mode
+        self._fallback = address
         if local and mode == "SUB":
             try:
                 return LocalSubscriber(local, receive_timeout=_RECEIVE_TIMEOUT)
             except CamServerError as error:
-                logger.warning("cannot read the camera's local stream %s (%s): reading %s", local, error, address)
+                logger.warning("cannot read the input's local stream %s (%s): reading %s", local, error, address)
         return Subscriber(
             address, mode=mode, queue_size=max(self.config.queue_size, 10), receive_timeout=_RECEIVE_TIMEOUT
         )
 
     def _receive(self, source: Subscriber) -> Message | None:
         """The next message; a local stream whose shared memory cannot be read is replaced by the
-        camera's bsread stream (the frames lost meanwhile show as a pulse-id gap)."""
+        input's bsread stream (the frames lost meanwhile show as a pulse-id gap)."""
         try:
             return source.receive()
         except TransportError as error:
-            if not isinstance(source, LocalSubscriber) or not self.spec.camera_stream:
+            if not isinstance(source, LocalSubscriber) or not self._fallback:
                 raise
-            logger.warning("the camera's local stream failed (%s): reading %s instead", error, self.spec.camera_stream)
-            self._replace_input(source, self.spec.camera_stream, None)
+            logger.warning("the input's local stream failed (%s): reading %s instead", error, self._fallback)
+            self._replace_input(source, self._fallback, None)
             return None
 
     def _replace_input(self, source: Subscriber, address: str, local: str | None) -> None:
-        """Close ``source``, keeping its counts, and read the camera at ``address`` (or ``local``)."""
+        """Close ``source``, keeping its counts, and read the input at ``address`` (or ``local``)."""
         self._input_misses += source.statistics.missed_pulses
         self._input_decode_errors += source.statistics.decode_errors
         source.close()
@@ -154,8 +160,12 @@ class PipelineLoop:
         address = target or f"tcp://{self.spec.bind_host}:{self.spec.port or config.port or 0}"
         # a store never holds its camera back for a slow reader (CamServer's store sends non-blocking)
         block = config.block and config.effective_mode == "PUSH" and config.pipeline_type != "store"
-        return Publisher(
+        # readers on this host get a local stream from a pipeline that publishes on a port of its own
+        local = self.spec.local_stream if target is None and config.effective_mode == "PUB" else None
+        return open_publisher(
             address,
+            local,
+            self.spec.instance_id,
             mode=config.effective_mode,
             bind=target is None,
             queue_size=config.queue_size,
@@ -202,7 +212,8 @@ class PipelineLoop:
         if second is not None:
             aligner = PulseAligner(primary_size=config.bsread_image_buf, secondary_size=config.merge_buffer_size)
         self._aligner = aligner
-        self.channel.send(StartedReport(stream=self._stream_address(output), pid=os.getpid()))
+        local = output.local_address if isinstance(output, Publisher) else None
+        self.channel.send(StartedReport(stream=self._stream_address(output), pid=os.getpid(), local_stream=local))
         logger.info("pipeline %s (%s) running", self.spec.instance_id, config.pipeline_type)
         self._input = source
         try:

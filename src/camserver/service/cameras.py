@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import platform
 import threading
 from collections import defaultdict
 from pathlib import Path
@@ -28,6 +26,7 @@ from camserver.models.instance import InstanceInfo, InstanceKind, InstanceSpec, 
 from camserver.runtime.camera_transform import CameraTransform
 from camserver.service.backgrounds import BackgroundStore
 from camserver.service.config_store import ConfigStore
+from camserver.service.local_streams import local_stream_address
 from camserver.service.permanent_instances import read_permanent_instances
 from camserver.service.ports import PortAllocator
 from camserver.service.settings import ServerSettings
@@ -176,17 +175,10 @@ class CameraManager:
             user_scripts_dir=str(self.user_scripts) if self.user_scripts else None,
             permanent=name in self.permanent,
             log_level=self.settings.log_level,
-            local_stream=self._local_stream_address(name) if self.settings.shared_memory else None,
+            local_stream=(
+                local_stream_address(self.settings.data_dir, "camera", name) if self.settings.shared_memory else None
+            ),
         )
-
-    def _local_stream_address(self, name: str) -> str:
-        """Where a camera offers its local stream: a name that outlives its process (a Linux abstract
-        socket, unique per data folder and camera), so a restarted camera binds it again and its
-        pipelines reconnect by themselves, as they do to its bsread port; elsewhere any loopback port."""
-        if platform.system() == "Linux":
-            server = hashlib.sha1(str(self.settings.data_dir.resolve()).encode(), usedforsecurity=False)
-            return f"ipc://@camserver-{server.hexdigest()[:12]}-{name}"
-        return "tcp://127.0.0.1:0"
 
     def _owner_active(self, key: str) -> bool:
         try:

@@ -33,6 +33,7 @@ from camserver.processing.library import PROCESSING_FUNCTIONS, STREAM_FUNCTIONS
 from camserver.service.backgrounds import BackgroundStore
 from camserver.service.cameras import CameraManager
 from camserver.service.config_store import ConfigStore
+from camserver.service.local_streams import local_stream_address
 from camserver.service.permanent_instances import read_permanent_instances
 from camserver.service.ports import PortAllocator
 from camserver.service.settings import ServerSettings
@@ -298,13 +299,22 @@ class PipelineManager:
             return info.stream_address
         return self.stream(instance_id)
 
+    def _local_stream(self, instance_id: str) -> str | None:
+        info = self._active(instance_id)
+        return info.local_stream if info is not None else None
+
     def _spec(self, config: PipelineConfig, instance_id: str, *, read_only: bool, permanent: bool) -> InstanceSpec:
         self._check_function(config)
         config = self._recording(config)
         streams: dict[str, str] = {}
+        local_streams: dict[str, str] = {}
         if config.input_pipeline:
             streams["input"] = self._input(config.input_pipeline)
-        if config.input_pipeline2:
+            # the local backend runs every instance on this host: the upstream's shared memory is in reach
+            local = self._local_stream(config.input_pipeline)
+            if local:
+                local_streams["input"] = local
+        if config.input_pipeline2:  # merged by pulse id from a non-blocking socket: bsread over TCP
             streams["input2"] = self._input(config.input_pipeline2)
         if config.output_pipeline:
             self.stream(config.output_pipeline)  # running, or started from its saved config
@@ -336,7 +346,13 @@ class PipelineManager:
             server_url=self.server_url,
             camera_stream=camera_stream,
             camera_local_stream=camera_local_stream,
+            local_stream=(
+                local_stream_address(self.settings.data_dir, "pipeline", instance_id)
+                if self.settings.shared_memory
+                else None
+            ),
             input_streams=streams,
+            input_local_streams=local_streams,
             background_file=self._background_file(config),
             background_dir=str(self.backgrounds.folder),
             user_scripts_dir=str(self.user_scripts) if self.user_scripts else None,
