@@ -29,8 +29,9 @@ apart). The receiver process is started (its imports done) before the camera or 
 client already running would be. The pipeline reads the camera through its local stream (shared
 memory), as every pipeline on the camera's host does. Delivered rate and pulse-id gaps are counted
 by the receiver; each loss is attributed from the instances' own counters over the same window
-(camera overruns, pipeline input drops and processing errors); what remains was dropped for the
-receiver at the sender's queue (`queue_size`, 10 for a pipeline as in CamServer), which a PUB
+(camera overruns, pipeline input drops and processing errors; they report once a second, so the
+split is good to about a second at either end); what remains was dropped for the receiver at the
+sender's queue (`queue_size`, 10 for a pipeline as in CamServer), which a PUB
 socket does without telling the sender. Latency is the receive time minus the frame's timestamp
 (taken when the camera made it); CPU is the instance's own share of one core as it reports it, and
 the receiver's over the window. Targets: start <= 0.15 s (issue 4); 2560x2160 at 100 Hz with zero
@@ -248,7 +249,7 @@ def camera_stream(client: httpx.Client, name: str, size: tuple[int, int], second
         f"p50 {figures['p50']:.1f} ms, p99 {figures['p99']:.1f} ms latency; CPU: camera {cpu:.0f} %, "
         f"psi-bsread receiver {figures['cpu']:.0f} %; frames lost: camera overruns {figures['camera_overruns']:.0f}, "
         f"dropped for the receiver at the camera's queue (ZMQ PUB: not seen by the sender) "
-        f"{figures['gaps'] - figures['camera_overruns']:.0f}"
+        f"{max(figures['gaps'] - figures['camera_overruns'], 0):.0f}"
     )
     return _stream_rows(label, figures, note, _SETTLE)
 
@@ -287,7 +288,7 @@ def pipeline_stream(client: httpx.Client, name: str, size: tuple[int, int], seco
         f"{processing_time:.2f} ms processing/frame; frames lost: camera overruns {figures['camera_overruns']:.0f}, "
         f"pipeline input drops (incl. the camera's overruns) {figures['input_drops']:.0f}, processing errors "
         f"{figures['processing_errors']:.0f}, dropped for the receiver at the pipeline's queue (ZMQ PUB: not seen "
-        f"by the sender) {figures['gaps'] - lost_before:.0f}"
+        f"by the sender) {max(figures['gaps'] - lost_before, 0):.0f}"
     )
     return _stream_rows(label, figures, note, _SETTLE)
 

@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator (Linux)")
 
 
 def _faults(body: str) -> list[int]:
@@ -17,12 +17,16 @@ def _faults(body: str) -> list[int]:
     preamble = """
         import resource
         from camserver.runtime.memory import keep_frame_memory
-        assert keep_frame_memory()
+        if not keep_frame_memory():
+            print("unsupported")
+            raise SystemExit(0)
         def faults():
             return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     """
     script = textwrap.dedent(preamble) + textwrap.dedent(body)
     output = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True, timeout=60)
+    if output.stdout.strip() == "unsupported":
+        pytest.skip("this C library has no mallopt (not glibc)")
     return [int(line) for line in output.stdout.split()]
 
 

@@ -55,18 +55,33 @@ def bogus_local() -> Iterator[tuple[zmq.Socket[bytes], str]]:
     socket.close(linger=0)
 
 
+def _spec(input_kind: str, stream: str, local: str) -> InstanceSpec:
+    """A pipeline reading a camera, or an upstream pipeline, that offers a local stream."""
+    config = {"function": "transparent", "no_client_timeout": 0}
+    if input_kind == "camera":
+        return InstanceSpec(
+            instance_id="fallback",
+            kind=InstanceKind.PIPELINE,
+            config={**config, "camera_name": "elsewhere"},
+            camera_stream=stream,
+            camera_local_stream=local,
+        )
+    return InstanceSpec(
+        instance_id="fallback",
+        kind=InstanceKind.PIPELINE,
+        config={**config, "input_pipeline": "upstream"},
+        input_streams={"input": stream},
+        input_local_streams={"input": local},
+    )
+
+
+@pytest.mark.parametrize("input_kind", ["camera", "pipeline"])
 def test_an_unusable_local_stream_falls_back_to_the_bsread_stream(
-    bogus_local: tuple[zmq.Socket[bytes], str], tmp_path: Path
+    bogus_local: tuple[zmq.Socket[bytes], str], tmp_path: Path, input_kind: str
 ) -> None:
     local_socket, local_address = bogus_local
     with Publisher(LOCAL) as camera:
-        spec = InstanceSpec(
-            instance_id="fallback",
-            kind=InstanceKind.PIPELINE,
-            config={"camera_name": "elsewhere", "function": "transparent", "no_client_timeout": 0},
-            camera_stream=camera.address,
-            camera_local_stream=local_address,
-        )
+        spec = _spec(input_kind, camera.address, local_address)
         channel = Channel()
         loop = PipelineLoop(spec, channel)
         thread = threading.Thread(target=loop.run, daemon=True)

@@ -30,6 +30,12 @@ def camera_rings(pid: int) -> list[Path]:
     return sorted(ring_folder().glob(f"{RING_PREFIX}{pid}-*"))
 
 
+def mapped_rings(pid: int) -> set[str]:
+    """The frame rings process ``pid`` has mapped (a reader that fell back to TCP maps none)."""
+    with open(f"/proc/{pid}/maps") as maps:
+        return {line.split()[-1].rsplit("/", 1)[-1] for line in maps if RING_PREFIX in line}
+
+
 def start(rest: Rest, name: str, config: dict[str, object]) -> None:
     rest.call("POST", f"/api/v1/cam/{name}/config", json=config)
 
@@ -79,14 +85,17 @@ def test_a_pipeline_reads_an_upstream_pipeline_through_shared_memory(rest: Rest)
         {"camera_name": "chain_cam", "function": "transparent", "no_client_timeout": 0}, instance_id="chain_up"
     )
     upstream_info = rest.info(upstream)
-    assert upstream_info["local_stream"].startswith(("ipc://@camserver-", "tcp://127.0.0.1:"))
+    assert upstream_info["local_stream"].startswith("ipc://@camserver-")
+    assert upstream_info["local_stream"].endswith("-pipeline-chain_up")
     pid = upstream_info["pid"]
     assert camera_rings(pid) == [], "no ring before a local reader"
     downstream, stream = rest.create({"input_pipeline": upstream, "function": "transparent", "no_client_timeout": 0})
     with Subscriber(stream, receive_timeout=20) as output, Subscriber(upstream_stream, receive_timeout=20) as direct:
         messages = read(output, 100)
         from_upstream = read(direct, 1)[0]  # the upstream's TCP stream serves other clients all the while
-        wait_until(lambda: camera_rings(pid), "the upstream pipeline's frame ring")
+        rings = wait_until(lambda: camera_rings(pid), "the upstream pipeline's frame ring")
+        # the downstream reads the upstream's ring itself, not the TCP fallback
+        assert {ring.name for ring in rings} <= mapped_rings(rest.info(downstream)["pid"])
     ids = pulse_ids(messages)
     assert ids == list(range(ids[0], ids[0] + 100)), "consecutive frames, none lost"
     np.testing.assert_array_equal(messages[-1]["image"], from_upstream["image"])
@@ -95,6 +104,19 @@ def test_a_pipeline_reads_an_upstream_pipeline_through_shared_memory(rest: Rest)
     rest.stop(upstream)
     rest.call("DELETE", "/api/v1/cam/chain_cam")
     assert camera_rings(pid) == [], "the upstream pipeline removed its ring"
+
+
+def test_a_pipeline_that_pushes_or_sends_elsewhere_offers_no_local_stream(rest: Rest) -> None:
+    start(rest, "push_cam", STATIC)
+    pushing, _ = rest.create({"camera_name": "push_cam", "function": "transparent", "mode": "PUSH"})
+    assert rest.info(pushing)["local_stream"] is None
+    publishing, stream = rest.create({"camera_name": "push_cam", "function": "transparent"})
+    assert rest.info(publishing)["local_stream"] is not None
+    sending, _ = rest.create({"camera_name": "push_cam", "function": "transparent", "output_stream": stream})
+    assert rest.info(sending)["local_stream"] is None
+    for instance_id in (pushing, publishing, sending):
+        rest.stop(instance_id)
+    rest.call("DELETE", "/api/v1/cam/push_cam")
 
 
 def test_a_killed_camera_leaves_no_shared_memory(rest: Rest) -> None:

@@ -27,7 +27,8 @@ def open_publisher(address: str, local: str | None, name: str, **options: Any) -
     try:
         return Publisher(address, local=local, local_name=name, **options)
     except TransportError as error:
-        if not local.startswith("ipc://"):
+        # only the local socket's failure (the message says so) is worth another try
+        if not local.startswith("ipc://") or "local stream" not in str(error):
             raise
         logger.warning("local stream on a loopback port instead (%s)", error)
         return Publisher(address, local=_ANY_LOOPBACK_PORT, local_name=name, **options)

@@ -95,10 +95,11 @@ class PipelineLoop:
         if not address:
             raise ConfigError("the pipeline has no input: give camera_name, input_stream or input_pipeline")
         bind = self.config.pipeline_type == "fanin"
-        if address == self.spec.camera_stream and self.spec.camera_local_stream:
+        if not bind and address == self.spec.camera_stream and self.spec.camera_local_stream:
             return self._subscribe(address, self.spec.camera_local_stream)
-        if address == self.spec.input_streams.get("input") and self.spec.input_local_streams.get("input"):
-            return self._subscribe(address, self.spec.input_local_streams["input"])
+        local = self.spec.input_local_streams.get("input")
+        if not bind and local and address == self.spec.input_streams.get("input"):
+            return self._subscribe(address, local)
         return Subscriber(
             address,
             mode=self.config.effective_input_mode,

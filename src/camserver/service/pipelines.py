@@ -33,7 +33,7 @@ from camserver.processing.library import PROCESSING_FUNCTIONS, STREAM_FUNCTIONS
 from camserver.service.backgrounds import BackgroundStore
 from camserver.service.cameras import CameraManager
 from camserver.service.config_store import ConfigStore
-from camserver.service.local_streams import local_stream_address
+from camserver.service.local_streams import is_stable, local_stream_address
 from camserver.service.permanent_instances import read_permanent_instances
 from camserver.service.ports import PortAllocator
 from camserver.service.settings import ServerSettings
@@ -311,8 +311,9 @@ class PipelineManager:
         if config.input_pipeline:
             streams["input"] = self._input(config.input_pipeline)
             # the local backend runs every instance on this host: the upstream's shared memory is in reach
+            # (only a name the upstream binds again after a restart: a loopback port would go stale)
             local = self._local_stream(config.input_pipeline)
-            if local:
+            if local is not None and is_stable(local):
                 local_streams["input"] = local
         if config.input_pipeline2:  # merged by pulse id from a non-blocking socket: bsread over TCP
             streams["input2"] = self._input(config.input_pipeline2)

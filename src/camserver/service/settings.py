@@ -36,7 +36,8 @@ class ServerSettings(BaseSettings):
     pipeline_ports: tuple[int, int] = Field((11100, 11201), description="pipeline stream ports [first, last)")
     allow_user_scripts: bool = Field(False, description="allow uploaded Python functions and sources")
     shared_memory: bool = Field(
-        True, description="cameras hand frames to pipelines on this host through shared memory, not TCP"
+        True,
+        description="cameras and publishing pipelines hand frames to pipelines on this host through shared memory",
     )
     token: str | None = Field(None, description="bearer token required by mutating routes")
     demo: bool = Field(False, description="install simulated cameras and pipelines at start")
