@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -79,6 +80,7 @@ def test_a_pipeline_reads_its_camera_through_shared_memory(rest: Rest) -> None:
     assert camera_rings(pid) == [], "the camera removed its ring"
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="abstract socket names and /proc are Linux's")
 def test_a_pipeline_reads_an_upstream_pipeline_through_shared_memory(rest: Rest) -> None:
     start(rest, "chain_cam", STATIC)
     upstream, upstream_stream = rest.create(
