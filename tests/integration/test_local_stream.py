@@ -21,7 +21,7 @@ from camserver.errors import TransportError
 from camserver.protocol import Message
 from camserver.transport import LocalSender, LocalSubscriber, Publisher, remove_stale_rings
 from camserver.transport.frame_ring import RING_PREFIX, RingReader, RingWriter
-from tests.integration.test_transport import DEADLINE, LOCAL, good_frames, wait_until
+from tests.integration.test_transport import DEADLINE, LOCAL, good_frames, raw_socket, wait_until
 
 FRAME = np.arange(480 * 640, dtype=np.uint16).reshape(480, 640)  # 600 KiB: through the ring
 
@@ -175,13 +175,7 @@ def test_closing_removes_the_ring(tmp_path: Path) -> None:
 @pytest.fixture
 def raw_pub() -> Iterator[tuple[zmq.Socket[bytes], str]]:
     """A bare PUB socket, for sending notifications of any shape."""
-    socket: zmq.Socket[bytes] = zmq.Context.instance().socket(zmq.PUB)
-    socket.setsockopt(zmq.LINGER, 0)
-    socket.bind("tcp://127.0.0.1:*")
-    address = socket.getsockopt(zmq.LAST_ENDPOINT)
-    assert isinstance(address, bytes)
-    yield socket, address.decode()
-    socket.close(linger=0)
+    yield from raw_socket(zmq.PUB)
 
 
 def send_until_received(socket: zmq.Socket[bytes], subscriber: LocalSubscriber, frames: list[bytes]) -> Message:

@@ -16,7 +16,7 @@ from camserver.models.instance import InstanceKind, InstanceSpec
 from camserver.runtime.control import Command, Report, StartedReport, StopCommand
 from camserver.runtime.pipeline_loop import PipelineLoop
 from camserver.transport import Publisher, Subscriber
-from tests.integration.test_transport import DEADLINE, LOCAL, good_frames, wait_until
+from tests.integration.test_transport import DEADLINE, LOCAL, good_frames, raw_socket, wait_until
 
 IMAGE = np.arange(64 * 48, dtype=np.uint16).reshape(48, 64)
 
@@ -46,13 +46,7 @@ class Channel:
 @pytest.fixture
 def bogus_local() -> Iterator[tuple[zmq.Socket[bytes], str]]:
     """A 'local stream' whose notifications name a ring that does not exist on this host."""
-    socket: zmq.Socket[bytes] = zmq.Context.instance().socket(zmq.PUB)
-    socket.setsockopt(zmq.LINGER, 0)
-    socket.bind("tcp://127.0.0.1:*")
-    address = socket.getsockopt(zmq.LAST_ENDPOINT)
-    assert isinstance(address, bytes)
-    yield socket, address.decode()
-    socket.close(linger=0)
+    yield from raw_socket(zmq.PUB)
 
 
 def _spec(input_kind: str, stream: str, local: str) -> InstanceSpec:

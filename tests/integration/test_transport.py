@@ -61,16 +61,22 @@ def drain(subscriber: Subscriber, until: Callable[[Message], bool], limit: int =
     pytest.fail(f"no end after {limit} messages")
 
 
-@pytest.fixture
-def raw_push() -> Iterator[tuple[zmq.Socket[bytes], str]]:
-    """A bare pyzmq PUSH socket bound on loopback, for sending arbitrary frames."""
-    socket: zmq.Socket[bytes] = zmq.Context.instance().socket(zmq.PUSH)
+def raw_socket(kind: int) -> Iterator[tuple[zmq.Socket[bytes], str]]:
+    """A bare pyzmq socket of ``kind`` bound on loopback and its address, for sending arbitrary
+    frames; closed when the generator ends (use it from a fixture: ``yield from raw_socket(...)``)."""
+    socket: zmq.Socket[bytes] = zmq.Context.instance().socket(kind)
     socket.setsockopt(zmq.LINGER, 0)
     socket.bind("tcp://127.0.0.1:*")
     address = socket.getsockopt(zmq.LAST_ENDPOINT)
     assert isinstance(address, bytes)
     yield socket, address.decode()
     socket.close(linger=0)
+
+
+@pytest.fixture
+def raw_push() -> Iterator[tuple[zmq.Socket[bytes], str]]:
+    """A bare pyzmq PUSH socket bound on loopback, for sending arbitrary frames."""
+    yield from raw_socket(zmq.PUSH)
 
 
 def good_frames(pulse_id: int, data: dict[str, Any] | None = None) -> list[bytes]:
