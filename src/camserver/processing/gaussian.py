@@ -20,6 +20,10 @@ __all__ = ["GaussianFit", "fit_gaussian", "gaussian", "initial_guess", "linear_f
 
 Array = np.ndarray[Any, Any]
 _MAX_ITERATIONS = 200
+#: the fit stops when a step changes no parameter by more than this fraction, or lowers the sum of
+#: squares by less than this fraction: scipy's ``curve_fit`` defaults (``xtol``, ``ftol``), so the fit
+#: is as exact as CamServer's and takes no iterations beyond it
+_TOLERANCE = 1.49012e-08
 
 
 class GaussianFit(NamedTuple):
@@ -164,9 +168,9 @@ def _levenberg_marquardt(x, y, start):  # type: ignore[no-untyped-def]
                 if trial_cost <= cost:
                     small = True
                     for k in range(4):
-                        if abs(step[k]) > 1e-10 * (abs(trial[k]) + 1e-300):
+                        if abs(step[k]) > _TOLERANCE * (abs(trial[k]) + _TOLERANCE):
                             small = False
-                    flat = cost - trial_cost <= 1e-14 * cost
+                    flat = cost - trial_cost <= _TOLERANCE * cost
                     p[:] = trial
                     e, trial_e = trial_e, e
                     cost = trial_cost

@@ -47,38 +47,81 @@ def profile_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
     return np.dtype(np.float64) if dtype.kind == "f" else np.dtype(np.int64)
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _row_sums(values, columns):  # type: ignore[no-untyped-def]
+    """Add a row of 16-bit values (or their int32 differences) to the column sums; return the
+    row's total, minimum and maximum. Everything stays int32 so the loop vectorises."""
+    total = np.int32(0)
+    low = np.int32(2147483647)
+    high = np.int32(-2147483647)
+    for j in range(values.shape[0]):
+        value = np.int32(values[j])
+        columns[j] = np.int32(columns[j] + value)
+        total = np.int32(total + value)
+        low = min(low, value)
+        high = max(high, value)
+    return total, low, high
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _row_range(values):  # type: ignore[no-untyped-def]
+    low = np.int32(2147483647)
+    high = np.int32(-2147483647)
+    for j in range(values.shape[0]):
+        value = np.int32(values[j])
+        low = min(low, value)
+        high = max(high, value)
+    return low, high
+
+
 @numba.njit(cache=True, nogil=True)
 def _pass_small(src, background, mode, threshold, out, write, profiles, x_profile, y_profile):  # type: ignore[no-untyped-def]
+    # Each branch is taken per row, never per pixel, so every inner loop is a plain loop that
+    # LLVM vectorises; the processed row is written to the output image (or a scratch row) and
+    # then summed while it is still in L1. A frame without background and threshold is read once.
     height, width = src.shape
     columns = np.zeros(width, np.int32)
+    scratch = np.empty(width, out.dtype)
+    direct = mode == 0 and threshold == np.int32(-2147483648)
     low = np.int32(2147483647)
     high = np.int32(-2147483647)
     for i in range(height):
         row = src[i]
-        back = background[i] if mode != 0 else background[0]
-        target = out[i] if write else out[0]
-        total = np.int32(0)
-        for j in range(width):
-            value = np.int32(row[j])
-            if mode != 0:
-                value = np.int32(value - np.int32(back[j]))
-                if mode == 1:
-                    value = max(value, np.int32(0))
-            if value < threshold:
-                value = np.int32(0)
+        target = out[i] if write else scratch
+        if direct:
             if write:
-                target[j] = value
-            if profiles:
-                columns[j] += value
-                total += value
-            low = min(low, value)
-            high = max(high, value)
+                for j in range(width):
+                    target[j] = row[j]
+        elif mode == 0:
+            for j in range(width):
+                value = np.int32(row[j])
+                target[j] = value if value >= threshold else 0
+        elif mode == 1:
+            back = background[i]
+            for j in range(width):
+                value = max(np.int32(np.int32(row[j]) - np.int32(back[j])), np.int32(0))
+                target[j] = value if value >= threshold else 0
+        else:
+            back = background[i]
+            for j in range(width):
+                value = np.int32(np.int32(row[j]) - np.int32(back[j]))
+                target[j] = value if value >= threshold else 0
         if profiles:
+            if direct:
+                total, row_low, row_high = _row_sums(row, columns)
+            else:
+                total, row_low, row_high = _row_sums(target, columns)
             y_profile[i] = total
             if i % 16 == 15 or i == height - 1:
                 for j in range(width):
                     x_profile[j] += columns[j]
                     columns[j] = 0
+        elif direct:
+            row_low, row_high = _row_range(row)
+        else:
+            row_low, row_high = _row_range(target)
+        low = min(low, row_low)
+        high = max(high, row_high)
     return np.int64(low), np.int64(high), height * width
 
 

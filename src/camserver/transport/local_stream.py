@@ -32,6 +32,7 @@ from camserver.errors import DecodeError, TransportError
 from camserver.transport.address import attach, normalize_address
 from camserver.transport.client_monitor import ClientMonitor
 from camserver.transport.frame_ring import RingReader, RingWriter
+from camserver.transport.multipart import send_frames
 from camserver.transport.subscriber import Subscriber
 
 __all__ = ["RING_PART_BYTES", "LocalSender", "LocalSubscriber"]
@@ -115,7 +116,7 @@ class LocalSender:
 
     def _send(self, frames: list[Any]) -> None:
         try:
-            self._socket.send_multipart(frames, flags=zmq.NOBLOCK, copy=False)
+            send_frames(self._socket, frames, zmq.NOBLOCK)
         except zmq.Again:
             return  # a PUB socket drops for a slow reader without raising; the reader sees the gap
         except zmq.ZMQError as error:
@@ -167,8 +168,8 @@ class LocalSubscriber(Subscriber):
         self._reader = RingReader(folder=folder)
         self.ring_overruns = 0
 
-    def _buffers(self, frames: list[zmq.Frame]) -> list[memoryview] | None:
-        buffers = [frame.buffer for frame in frames]
+    def _buffers(self, frames: list[memoryview]) -> list[memoryview] | None:
+        buffers = frames
         try:
             if not buffers:
                 raise DecodeError("a local-stream notification has no frames")

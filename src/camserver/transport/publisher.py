@@ -20,6 +20,7 @@ from camserver.protocol import (
 from camserver.transport.address import SocketMode, attach, normalize_address
 from camserver.transport.client_monitor import ClientMonitor
 from camserver.transport.local_stream import LocalSender
+from camserver.transport.multipart import send_frames
 
 __all__ = ["Publisher", "PublisherStatistics"]
 
@@ -158,7 +159,7 @@ class Publisher:
         if self._local is not None:
             self._local.send(encoded.frames)
         try:
-            self._socket.send_multipart(encoded.frames, flags=self._flags, copy=False)  # type: ignore[arg-type]
+            send_frames(self._socket, encoded.frames, self._flags)
         except zmq.Again:
             self.statistics.dropped += 1
             return False

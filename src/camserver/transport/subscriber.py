@@ -13,6 +13,7 @@ import zmq
 from camserver.errors import DecodeError, TransportError
 from camserver.protocol import ControlMessage, Decoder, Message
 from camserver.transport.address import SocketMode, attach, normalize_address
+from camserver.transport.multipart import receive_frames
 
 __all__ = ["Subscriber", "SubscriberStatistics"]
 
@@ -102,12 +103,16 @@ class Subscriber:
         if timeout is None:
             timeout = self.receive_timeout
         deadline = None if timeout is None or math.isinf(timeout) else time.monotonic() + timeout
+        socket = self._socket
         while True:
-            remaining_ms = None if deadline is None else max(0, int((deadline - time.monotonic()) * 1000))
             try:
-                if not self._socket.poll(remaining_ms):
-                    return None
-                frames = self._socket.recv_multipart(copy=False)
+                try:  # a message already waiting is taken without polling first
+                    frames = receive_frames(socket, zmq.NOBLOCK)
+                except zmq.Again:
+                    remaining_ms = None if deadline is None else max(0, int((deadline - time.monotonic()) * 1000))
+                    if not socket.poll(remaining_ms):
+                        return None
+                    frames = receive_frames(socket)
             except zmq.ZMQError as error:
                 if self.closed:
                     return None
@@ -119,9 +124,9 @@ class Subscriber:
             if deadline is not None and time.monotonic() >= deadline:
                 return None
 
-    def _buffers(self, frames: list[zmq.Frame]) -> list[memoryview] | None:
-        """The message's frames as buffers (a subclass may fetch some from elsewhere); None to skip it."""
-        return [frame.buffer for frame in frames]
+    def _buffers(self, frames: list[memoryview]) -> list[memoryview] | None:
+        """The message's frames (a subclass may fetch some from elsewhere); None to skip the message."""
+        return frames
 
     def _decode(self, frames: list[memoryview]) -> Message | None:
         statistics = self.statistics
