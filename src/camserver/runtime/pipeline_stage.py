@@ -120,7 +120,14 @@ class ProcessingStage:
             self.processor.function = function
             self.processor.update(parameters, self._background)
 
-    def process(self, message: Message, extra: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    @property
+    def takes_lent_frames(self) -> bool:
+        """Whether :meth:`process` may be given a frame lent from a camera's ring (``lent=True``)."""
+        return self.processor is not None and self.processor.takes_lent_frames
+
+    def process(
+        self, message: Message, extra: Mapping[str, Any] | None, *, lent: bool = False
+    ) -> dict[str, Any] | None:
         data = message.data
         image = data.get("image")
         if not isinstance(image, np.ndarray) or image.ndim != 2:
@@ -137,7 +144,7 @@ class ProcessingStage:
             bsdata.update(extra)
         assert self.processor is not None
         timestamp = (message.timestamp.sec, message.timestamp.ns)
-        return self.processor.process(image, message.pulse_id, timestamp, x_axis, y_axis, bsdata or None)
+        return self.processor.process(image, message.pulse_id, timestamp, x_axis, y_axis, bsdata or None, lent=lent)
 
 
 class StreamStage:
