@@ -72,6 +72,8 @@ class BsreadConnections:
         self._arrived = threading.Condition()
         self._error: SourceError | None = None
         self._geometry: tuple[int, int] | None = None
+        #: frames each connection delivered to the merge
+        self.received = [0] * config.connections
 
     @property
     def geometry(self) -> tuple[int, int] | None:
@@ -105,6 +107,9 @@ class BsreadConnections:
 
     def _receive(self, index: int, source: BsreadSource) -> None:
         while not self._stop.is_set():
+            with self._arrived:  # a connection whose frames wait leaves the next ones in its socket's queue
+                while self.merge.full(index) and not self._stop.is_set():
+                    self._arrived.wait(_THREAD_READ)
             try:
                 frame = source.read(_THREAD_READ)
             except SourceError as error:
@@ -114,6 +119,7 @@ class BsreadConnections:
                 return
             if frame is not None:
                 with self._arrived:
+                    self.received[index] += 1
                     self.merge.add(index, frame, time.monotonic())
                     self._arrived.notify_all()
 
@@ -129,6 +135,7 @@ class BsreadConnections:
                 now = time.monotonic()
                 frame = self.merge.take(now)
                 if frame is not None:
+                    self._arrived.notify_all()  # room for a waiting connection
                     self._geometry = (frame.image.shape[1], frame.image.shape[0])
                     return frame
                 wait = deadline - now
@@ -147,6 +154,8 @@ class BsreadConnections:
     def close(self) -> None:
         """Stop the threads and close the connections."""
         self._stop.set()
+        with self._arrived:
+            self._arrived.notify_all()
         threads, self._threads = self._threads, []
         for thread in threads:
             thread.join()
@@ -163,6 +172,11 @@ class BsreadCameraSource:
         self.address: str | None = None
         self._stream: BsreadSource | BsreadConnections | None = None
         self._dropped_before = 0
+
+    @property
+    def stream(self) -> BsreadSource | BsreadConnections | None:
+        """What reads the stream while open: one connection, or the merge of several."""
+        return self._stream
 
     @property
     def geometry(self) -> tuple[int, int] | None:

@@ -53,6 +53,10 @@ class PulseMerge:
     def __len__(self) -> int:
         return sum(len(queue) for queue in self._queues)
 
+    def full(self, connection: int) -> bool:
+        """Whether ``connection`` holds ``depth`` frames (a reader should wait before adding more)."""
+        return len(self._queues[connection]) >= self.depth
+
     def add(self, connection: int, frame: Frame, now: float) -> None:
         """A frame that arrived on ``connection`` at time ``now``."""
         queue = self._queues[connection]
