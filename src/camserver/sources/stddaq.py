@@ -90,12 +90,12 @@ class StdDaqSource:
             "mode": config.mode or "SUB",
             "timeout": config.timeout,
         }
+        given = f"Redis gave the stream address {self.address!r}"
         try:
             stream = BsreadSource(BsreadCamera.load({key: value for key, value in stream_config.items() if value}))
-        except ConfigError as error:
-            given = f"Redis gave the stream address {self.address!r}"
+            stream.open()
+        except (ConfigError, SourceError) as error:
             raise SourceError(f"stddaq {config.source}: {given}: {error}") from None
-        stream.open()
         self._stream = stream
 
     def read(self, timeout: float) -> Frame | None:
