@@ -227,6 +227,9 @@ class PipelineLoop:
                     self._deliver(data, pulse_id, timestamp, output)
         finally:
             executor.close()
+            close_stage = getattr(stage, "close", None)
+            if close_stage is not None:
+                close_stage()  # e.g. the EPICS link of psss
             for subscriber in (self._input, second):  # the input may have been replaced on the way
                 if subscriber is not None:
                     subscriber.close()

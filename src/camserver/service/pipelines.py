@@ -29,7 +29,12 @@ from camserver.errors import (
 from camserver.models.config_model import check_name
 from camserver.models.instance import InstanceInfo, InstanceKind, InstanceSpec, InstanceState, instance_key
 from camserver.models.pipeline import PipelineConfig
-from camserver.processing.library import PROCESSING_FUNCTIONS, STREAM_FUNCTIONS
+from camserver.processing.library import (
+    CUSTOM_FUNCTIONS,
+    LINKED_FUNCTIONS,
+    PROCESSING_FUNCTIONS,
+    STREAM_FUNCTIONS,
+)
 from camserver.service.backgrounds import BackgroundStore
 from camserver.service.cameras import CameraManager
 from camserver.service.config_store import ConfigStore
@@ -244,13 +249,22 @@ class PipelineManager:
 
     def _check_function(self, config: PipelineConfig) -> None:
         name = config.function or ""
-        builtin = name in _DEFAULT_FUNCTIONS or name in PROCESSING_FUNCTIONS or name in STREAM_FUNCTIONS
+        if config.pipeline_type == "custom":
+            builtin = name in CUSTOM_FUNCTIONS
+        else:
+            builtin = (
+                name in _DEFAULT_FUNCTIONS
+                or name in PROCESSING_FUNCTIONS
+                or name in STREAM_FUNCTIONS
+                or name in LINKED_FUNCTIONS
+            )
         if not builtin and self.user_scripts is None:
             raise PermissionDenied(
                 f"function '{name}' is user code, and user scripts are not allowed on this server "
                 "(start it with --allow-user-scripts)"
             )
-        if config.pipeline_type in ("custom", "script") and self.user_scripts is None:
+        user_code = config.pipeline_type == "script" or (config.pipeline_type == "custom" and not builtin)
+        if user_code and self.user_scripts is None:
             raise PermissionDenied(f"{config.pipeline_type} pipelines run user code; user scripts are not allowed")
         if not builtin:
             self._check_script(name, "function")

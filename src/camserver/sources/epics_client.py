@@ -130,6 +130,13 @@ class ChannelAccessClient:
         except self._errors as error:
             raise SourceError(f"cannot read {name}: {error}") from None
 
+    def write(self, name: str, value: Any) -> None:
+        """Write a connected PV (without waiting for the put to complete)."""
+        try:
+            self._pvs[name].write(value, wait=False)
+        except self._errors as error:
+            raise SourceError(f"cannot write {name}: {error}") from None
+
     def monitor(self, name: str, callback: MonitorCallback, *, text: bool = False) -> None:
         """Call ``callback(values, timestamp)`` with each update of a connected PV (the first at once).
 

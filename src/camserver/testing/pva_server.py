@@ -85,7 +85,7 @@ def ndarray_value(
     value["uniqueId"] = unique_id
     now = time.time() if timestamp is None else timestamp
     value["timeStamp.secondsPastEpoch"] = int(now)
-    value["timeStamp.nanoseconds"] = int(round((now % 1) * 1e9)) % 1_000_000_000
+    value["timeStamp.nanoseconds"] = round((now % 1) * 1e9) % 1_000_000_000
     return value
 
 

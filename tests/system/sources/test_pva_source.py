@@ -84,7 +84,7 @@ def test_a_jpeg_compressed_array_is_decoded(server: PvaImageServer, source: PvaS
 
 def test_an_undecodable_array_is_counted_and_the_next_one_arrives(server: PvaImageServer, source: PvaSource) -> None:
     image = _image("uint16")
-    damaged = compress(image, "lz4")[: -10]
+    damaged = compress(image, "lz4")[:-10]
     server.post(ndarray_value(image, unique_id=41, codec="lz4", compressed=damaged))
     server.post(ndarray_value(image, unique_id=42, codec="lz4"))
     _frame_with(source, 42)

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from camserver.errors import ConfigError
 from camserver.models import BsreadCamera
 from camserver.sources import BsreadSource
 from camserver.transport import SocketMode

@@ -25,7 +25,7 @@ def test_every_dtype_code_round_trips(code: int, name: str) -> None:
 
 
 def test_the_header_is_little_endian_and_packed_as_camservers_ctypes_structure() -> None:
-    header = bytes.fromhex("0100000000000000" "0200000000000000" "0300000000000000" "0200" "0000" "0500")
+    header = bytes.fromhex("010000000000000002000000000000000300000000000000020000000500")
     meta, image = decode_image([header, np.arange(6, dtype="<u2").tobytes()])
     assert (meta.id, meta.height, meta.width, meta.dtype, meta.source_id) == (1, 2, 3, 2, 5)
     np.testing.assert_array_equal(image, [[0, 1, 2], [3, 4, 5]])
