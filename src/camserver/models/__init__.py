@@ -3,13 +3,17 @@
 from camserver.models.camera import (
     SOURCE_TYPES,
     AreaDetectorCamera,
+    Array10Camera,
     BsreadCamera,
     CameraCalibration,
     CameraConfig,
     EpicsCamera,
     Hdf5Camera,
+    PvaCamera,
     ScriptCamera,
     SimulationCamera,
+    StdDaqCamera,
+    StdDaqStreamCamera,
 )
 from camserver.models.config_model import NAME_PATTERN, ConfigModel, check_name
 from camserver.models.pipeline import PIPELINE_TYPES, GoodRegion, PipelineConfig, Rotation, Slices
@@ -19,6 +23,7 @@ __all__ = [
     "PIPELINE_TYPES",
     "SOURCE_TYPES",
     "AreaDetectorCamera",
+    "Array10Camera",
     "BsreadCamera",
     "CameraCalibration",
     "CameraConfig",
@@ -27,9 +32,12 @@ __all__ = [
     "GoodRegion",
     "Hdf5Camera",
     "PipelineConfig",
+    "PvaCamera",
     "Rotation",
     "ScriptCamera",
     "SimulationCamera",
     "Slices",
+    "StdDaqCamera",
+    "StdDaqStreamCamera",
     "check_name",
 ]

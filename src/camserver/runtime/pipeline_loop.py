@@ -39,6 +39,7 @@ from camserver.runtime.pulse_reorder import PulseReorder
 from camserver.runtime.recorder import open_recorder
 from camserver.runtime.script_pipeline import ScriptPipeline
 from camserver.runtime.statistics import StatisticsCollector
+from camserver.sources.dispatcher import DispatcherClient
 from camserver.transport import Lease, LocalSubscriber, Publisher, Subscriber
 
 __all__ = ["PipelineLoop"]
@@ -88,6 +89,8 @@ class PipelineLoop:
         self._fallback: str | None = None  # the bsread address of an input read through its local stream
         self._stage: Stage | None = None
         self._second: Subscriber | None = None
+        self._dispatcher: DispatcherClient | None = None
+        self._dispatched: dict[str, str] = {}  # input key -> stream the dispatcher made for it
         buffer = self.config.pid_buffer or 0
         self._reorder: PulseReorder[tuple[dict[str, Any], Timestamp]] | None = (
             PulseReorder(buffer) if self.config.pipeline_type == "fanin" and buffer > 1 else None
@@ -97,7 +100,29 @@ class PipelineLoop:
 
     def _input_address(self) -> str | None:
         config, streams = self.config, self.spec.input_streams
-        return streams.get("input") or config.input_stream or self.spec.camera_stream or config.bsread_address
+        address = streams.get("input") or config.input_stream or self.spec.camera_stream or config.bsread_address
+        return address or self._dispatched_stream("input", config.effective_input_mode)
+
+    def _dispatched_stream(self, key: str, mode: str) -> str | None:
+        """The dispatcher's stream of the channels of input ``key`` (requested once), or None."""
+        channels = self.config.dispatcher_requests().get(key)
+        if not channels or not self.spec.dispatcher_url:
+            return None
+        if key not in self._dispatched:
+            config = self.config
+            self._dispatcher = self._dispatcher or DispatcherClient(
+                self.spec.dispatcher_url,
+                verify=config.dispatcher_verify_request,
+                disable_compression=config.dispatcher_disable_compression,
+            )
+            self._dispatched[key] = self._dispatcher.request_stream(channels, mode=mode)
+        return self._dispatched[key]
+
+    def _release_dispatched(self) -> None:
+        dispatched, self._dispatched = self._dispatched, {}
+        if self._dispatcher is not None:
+            for address in dispatched.values():
+                self._dispatcher.remove_stream(address)
 
     def _open_input(self) -> Subscriber | None:
         if self.config.pipeline_type == "custom":
@@ -184,6 +209,9 @@ class PipelineLoop:
         if not address and config.bsread_address and config.pipeline_type == "processing" and config.camera_name:
             address, mode = config.bsread_address, config.input_mode2 or "PULL"
         if not address:
+            mode = config.input_mode2 or "SUB"
+            address = self._dispatched_stream("input2", mode)
+        if not address:
             return None
         return Subscriber(address, mode=mode, queue_size=config.merge_queue_size, receive_timeout=0)
 
@@ -264,6 +292,10 @@ class PipelineLoop:
                     self._deliver(data, pulse_id, timestamp, output)
         finally:
             executor.close()
+            close_stage = getattr(stage, "close", None)
+            if close_stage is not None:
+                close_stage()  # e.g. the EPICS link of psss
+            self._release_dispatched()
             for subscriber in (self._input, second):  # the input may have been replaced on the way
                 if subscriber is not None:
                     subscriber.close()
