@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from typing import Any
 
 import numpy as np
 
-from camserver.errors import ConfigError, SourceError
 from camserver.models.camera import Array10Camera
+from camserver.sources.raw_image_stream import RawImageStream
 from camserver.sources.source import Frame
-from camserver.transport import FrameReceiver, SocketMode
 
 __all__ = ["Array10Source", "decode_header", "encode_array"]
 
@@ -66,41 +64,20 @@ def encode_array(image: np.ndarray[Any, Any], frame: int = 0) -> list[bytes]:
     return [json.dumps(header).encode(), np.ascontiguousarray(image).tobytes()]
 
 
-class Array10Source:
+class Array10Source(RawImageStream):
     """Images from an ``array-1.0`` stream; see the module docstring."""
 
+    kind = "array-1.0"
+    logger = logger
+
     def __init__(self, config: Array10Camera, *, queue_size: int = 10) -> None:
-        self.config = config
-        self.address = config.source
-        self.mode = SocketMode.parse(config.mode) if config.mode else SocketMode.SUB
-        self.unusable = 0
-        self.last_error = ""
-        self._queue_size = queue_size
-        self._receiver: FrameReceiver | None = None
-        self._geometry: tuple[int, int] | None = None
+        super().__init__(config, queue_size=queue_size)
         self._pending: tuple[tuple[int, int], np.dtype[Any]] | None = None  # a header whose data comes next
 
-    @property
-    def geometry(self) -> tuple[int, int] | None:
-        """``(width, height)`` of the last image delivered."""
-        return self._geometry
+    def _reset(self) -> None:
+        self._pending = None
 
-    @property
-    def dropped(self) -> int:
-        """Messages that were not ``array-1.0`` images."""
-        return self.unusable
-
-    def open(self) -> None:
-        """Connect to the stream (a stream not yet there is not an error: images come when it is)."""
-        if self._receiver is not None:
-            return
-        try:
-            self._receiver = FrameReceiver(self.address, mode=self.mode, queue_size=self._queue_size)
-        except (ConfigError, OSError) as error:
-            raise SourceError(f"cannot receive the array-1.0 stream {self.address}: {error}") from None
-
-    def _image(self, frames: list[Any]) -> np.ndarray[Any, Any] | None:
-        """The image of a message, None while a lone header waits for its data; ValueError if unusable."""
+    def _decode(self, frames: list[Any]) -> Frame | None:
         if len(frames) == 1 and self._pending is None:
             self._pending = decode_header(frames[0])
             return None
@@ -118,36 +95,4 @@ class Array10Source:
         expected = height * width * dtype.itemsize
         if len(raw) != expected:
             raise ValueError(f"{len(raw)} data bytes for {height}x{width} {dtype} (expected {expected})")
-        return np.frombuffer(raw, dtype=dtype).reshape(height, width)
-
-    def read(self, timeout: float) -> Frame | None:
-        """The next image, or None if none arrives within ``timeout`` seconds."""
-        if self._receiver is None:
-            self.open()
-        assert self._receiver is not None
-        deadline = time.monotonic() + max(timeout, 0.0)
-        while True:
-            frames = self._receiver.receive(max(0.0, deadline - time.monotonic()))
-            if frames is None:
-                return None
-            try:
-                image = self._image(frames)
-            except ValueError as error:
-                self._pending = None
-                self.unusable += 1
-                if str(error) != self.last_error:
-                    logger.warning("%s: message skipped: %s", self.address, error)
-                self.last_error = str(error)
-                image = None
-            if image is not None:
-                self._geometry = (image.shape[1], image.shape[0])
-                return Frame(image=image)
-            if time.monotonic() >= deadline:
-                return None
-
-    def close(self) -> None:
-        """Close the socket."""
-        receiver, self._receiver = self._receiver, None
-        self._pending = None
-        if receiver is not None:
-            receiver.close()
+        return Frame(image=np.frombuffer(raw, dtype=dtype).reshape(height, width))

@@ -22,16 +22,13 @@ from __future__ import annotations
 
 import logging
 import struct
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from camserver.errors import ConfigError, SourceError
-from camserver.models.camera import StdDaqStreamCamera
+from camserver.sources.raw_image_stream import RawImageStream
 from camserver.sources.source import Frame
-from camserver.transport import FrameReceiver, SocketMode
 
 __all__ = ["DTYPE_CODES", "ImageMetadata", "StdDaqStreamSource", "decode_image", "encode_image"]
 
@@ -120,66 +117,15 @@ def encode_image(image: np.ndarray[Any, Any], pulse_id: int, *, status: int = 0,
     return [header, np.ascontiguousarray(image, dtype=image.dtype.newbyteorder("<")).tobytes()]
 
 
-class StdDaqStreamSource:
+class StdDaqStreamSource(RawImageStream):
     """Images from std-daq's image stream; see the module docstring."""
 
-    def __init__(self, config: StdDaqStreamCamera, *, queue_size: int = 10) -> None:
-        self.config = config
-        self.address = config.source
-        self.mode = SocketMode.parse(config.mode) if config.mode else SocketMode.SUB
-        self.unusable = 0
-        self.last_error = ""
-        self._queue_size = queue_size
-        self._receiver: FrameReceiver | None = None
-        self._geometry: tuple[int, int] | None = None
+    kind = "std-daq"
+    logger = logger
 
-    @property
-    def geometry(self) -> tuple[int, int] | None:
-        """``(width, height)`` of the last image delivered."""
-        return self._geometry
-
-    @property
-    def dropped(self) -> int:
-        """Messages that were not std-daq images."""
-        return self.unusable
-
-    def open(self) -> None:
-        """Connect to the stream (a stream not yet there is not an error: images come when it is)."""
-        if self._receiver is not None:
-            return
-        try:
-            self._receiver = FrameReceiver(self.address, mode=self.mode, queue_size=self._queue_size)
-        except (ConfigError, OSError) as error:
-            raise SourceError(f"cannot receive the std-daq stream {self.address}: {error}") from None
-
-    def read(self, timeout: float) -> Frame | None:
-        """The next image, or None if none arrives within ``timeout`` seconds."""
-        if self._receiver is None:
-            self.open()
-        assert self._receiver is not None
-        deadline = time.monotonic() + max(timeout, 0.0)
-        while True:
-            frames = self._receiver.receive(max(0.0, deadline - time.monotonic()))
-            if frames is None:
-                return None
-            try:
-                meta, image = decode_image(frames)
-            except ValueError as error:
-                self.unusable += 1
-                if str(error) != self.last_error:
-                    logger.warning("%s: message skipped: %s", self.address, error)
-                self.last_error = str(error)
-                if time.monotonic() >= deadline:
-                    return None
-                continue
-            if meta.status and self.last_error != meta.status_text:
-                logger.info("%s: image %d arrived with status %s", self.address, meta.id, meta.status_text)
-                self.last_error = meta.status_text
-            self._geometry = (meta.width, meta.height)
-            return Frame(image=image, pulse_id=meta.id)
-
-    def close(self) -> None:
-        """Close the socket."""
-        receiver, self._receiver = self._receiver, None
-        if receiver is not None:
-            receiver.close()
+    def _decode(self, frames: list[Any]) -> Frame | None:
+        meta, image = decode_image(frames)
+        if meta.status and self.last_error != meta.status_text:
+            self.logger.info("%s: image %d arrived with status %s", self.address, meta.id, meta.status_text)
+            self.last_error = meta.status_text
+        return Frame(image=image, pulse_id=meta.id)
