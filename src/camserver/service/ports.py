@@ -16,7 +16,10 @@ class PortAllocator:
     """Hands out ports of ``[first, last)`` that nothing on ``host`` listens on.
 
     An instance gets its previous port back when that port is still free, so a restarted camera
-    keeps its stream address and connected clients reconnect by themselves.
+    keeps its stream address and connected clients reconnect by themselves. "Free" is what a
+    stream's own bind needs: the probe binds with ``SO_REUSEADDR``, as ZMQ does, so connections of
+    the previous instance still in TIME-WAIT do not count as a listener (only a socket that listens
+    on the port does).
     """
 
     def __init__(self, first: int, last: int, *, host: str = "127.0.0.1") -> None:
@@ -31,6 +34,7 @@ class PortAllocator:
         if port in self._used:
             return False
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((self.host if self.host not in ("", "*") else "0.0.0.0", port))
             except OSError:
