@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
 import logging
 import threading
 import time
@@ -16,6 +17,7 @@ import numpy as np
 from camserver.backends import Backend
 from camserver.errors import (
     BackgroundNotFound,
+    CameraNotFound,
     CamServerError,
     ConfigError,
     Conflict,
@@ -49,6 +51,15 @@ _FRAME_TIMEOUT = 10.0
 
 def _key(instance_id: str) -> str:
     return instance_key(InstanceKind.PIPELINE, instance_id)
+
+
+def _builtin_functions(pipeline_type: str) -> list[str]:
+    """The names of the functions a pipeline of ``pipeline_type`` can run without user scripts."""
+    if pipeline_type == "processing":
+        return sorted(PROCESSING_FUNCTIONS)
+    if pipeline_type == "stream":
+        return sorted(STREAM_FUNCTIONS)
+    return sorted({*PROCESSING_FUNCTIONS, *STREAM_FUNCTIONS})
 
 
 class PipelineManager:
@@ -89,10 +100,28 @@ class PipelineManager:
         return PipelineConfig.load(self.store.get(name), name=name)
 
     def set_config(self, name: str, data: dict[str, Any]) -> PipelineConfig:
-        """Validate and save a named config."""
+        """Validate and save a named config; a config reading a camera that does not exist is refused."""
         config = PipelineConfig.load(data, name=name)
+        camera = self._camera_input(config)
+        if camera is not None:
+            try:
+                self.cameras.resolve(camera)
+            except CameraNotFound:
+                raise ConfigError(
+                    f"pipeline '{name}' reads camera '{camera}', which does not exist (no camera config or alias "
+                    "of that name): save the camera first, or correct camera_name"
+                ) from None
         self.store.set(name, config.to_dict(expanded=False))
         return config
+
+    @staticmethod
+    def _camera_input(config: PipelineConfig) -> str | None:
+        """The camera whose stream the pipeline reads, if it reads one."""
+        if config.pipeline_type not in ("processing", "store", "fanout"):
+            return None
+        if config.input_stream or config.input_pipeline:
+            return None
+        return config.camera_name or None
 
     def delete_config(self, name: str) -> None:
         """Delete a named config."""
@@ -244,20 +273,26 @@ class PipelineManager:
 
     def _check_function(self, config: PipelineConfig) -> None:
         name = config.function or ""
-        builtin = name in _DEFAULT_FUNCTIONS or name in PROCESSING_FUNCTIONS or name in STREAM_FUNCTIONS
-        if not builtin and self.user_scripts is None:
-            raise PermissionDenied(
-                f"function '{name}' is user code, and user scripts are not allowed on this server "
-                "(start it with --allow-user-scripts)"
-            )
         if config.pipeline_type in ("custom", "script") and self.user_scripts is None:
             raise PermissionDenied(f"{config.pipeline_type} pipelines run user code; user scripts are not allowed")
+        builtin = name in _DEFAULT_FUNCTIONS or name in PROCESSING_FUNCTIONS or name in STREAM_FUNCTIONS
         if not builtin:
-            self._check_script(name, "function")
+            known = _builtin_functions(config.pipeline_type)
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+            if self.user_scripts is None:
+                listed = f"the built-in functions of {config.pipeline_type} pipelines are {', '.join(known)}"
+                if close:  # a misspelled built-in, not user code
+                    raise ConfigError(f"no such function '{name}' (did you mean '{close[0]}'?): {listed}")
+                raise PermissionDenied(
+                    f"function '{name}' is no built-in function ({listed}), so it would be user code, and user "
+                    "scripts are not allowed on this server (start it with --allow-user-scripts)"
+                )
+            hint = f" (or did you mean the built-in '{close[0]}'?)" if close else ""
+            self._check_script(name, "function", hint=hint)
         if config.pipeline_type == "script":
             self._check_script(config.pipeline_script or "", "pipeline_script")
 
-    def _check_script(self, name: str, key: str) -> None:
+    def _check_script(self, name: str, key: str, *, hint: str = "") -> None:
         """A user script the instance will load exists, so that a wrong name is the caller's error
         here (and a live update is not refused by the instance after the server accepted it)."""
         assert self.user_scripts is not None
@@ -265,7 +300,7 @@ class PipelineManager:
             raise ConfigError(f"{key} '{name}': give the name of an uploaded script, not a path")
         stem = name.removesuffix(".py")
         if not (self.user_scripts / f"{stem}.py").is_file():
-            raise ScriptNotFound(f"{key} '{name}': there is no user script {stem}.py; upload it first.")
+            raise ScriptNotFound(f"{key} '{name}': there is no user script {stem}.py; upload it first{hint}.")
 
     def _background_file(self, config: PipelineConfig) -> str | None:
         if not config.image_background_enable:
@@ -326,7 +361,14 @@ class PipelineManager:
         camera_stream = camera_local_stream = None
         needs_camera = config.pipeline_type in ("processing", "store", "fanout")
         if config.camera_name and needs_camera and not (config.input_stream or config.input_pipeline):
-            camera_stream = self.cameras.stream(config.camera_name)
+            try:
+                camera_stream = self.cameras.stream(config.camera_name)
+            except CameraNotFound:
+                if not config.name:
+                    raise
+                raise CameraNotFound(
+                    f"Pipeline '{config.name}' reads camera '{config.camera_name}', which does not exist."
+                ) from None
             # the local backend runs every instance on this host: the camera's shared memory is in reach
             camera_local_stream = self.cameras.local_stream(config.camera_name)
         if permanent:
@@ -360,6 +402,7 @@ class PipelineManager:
             permanent=permanent,
             read_only=read_only,
             log_level=self.settings.log_level,
+            max_message_size=self.settings.max_message_size,
         )
 
     def _owner_active(self, key: str) -> bool:
