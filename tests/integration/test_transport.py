@@ -396,6 +396,15 @@ def test_the_pulse_step_shrinks_when_a_smaller_step_appears() -> None:
     assert (statistics.pulse_gaps, statistics.missed_pulses) == (1, 1)  # 50 -> 70 once the step is known
 
 
+def test_a_wild_pulse_id_is_a_jump_not_quintillions_of_missed_pulses() -> None:
+    statistics = SubscriberStatistics()
+    for pulse_id in [1, 2, 3, 2**63 - 1, 4, 5, 7, 1_000_008, 3_000_000]:
+        statistics.record_pulse(pulse_id)
+    assert statistics.pulse_jumps == 2  # 3 -> 2**63-1 and 1000008 -> 3000000
+    assert statistics.out_of_order == 1  # back to 4
+    assert (statistics.pulse_gaps, statistics.missed_pulses) == (2, 1 + 1_000_000)  # 5 -> 7, 7 -> 1000008 (the bound)
+
+
 # -- addresses and modes ---------------------------------------------------------------------------
 
 

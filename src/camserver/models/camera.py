@@ -169,7 +169,9 @@ class BsreadCamera(CameraConfig):
     ``bsread``: ``url`` is the stream (PULL by default) and the image channel is
     ``<source>:FPICTURE`` unless ``channel`` says otherwise. ``bschannel`` / ``stream``: ``source``
     is the stream address itself and ``channel`` the image channel (default: the stream's only
-    2-D channel).
+    2-D channel). ``enforce_pid``, ``enforce_timestamp`` and ``check_timestamp`` apply to ``bsread``
+    and ``bsread_simulation`` only, as in CamServer. ``max_message_size`` (camserver's own) lowers
+    the server's limit on the value bytes one message may declare.
     """
 
     source_types: ClassVar[tuple[str, ...]] = ("bsread", "bsread_simulation", "bschannel", "stream")
@@ -192,6 +194,7 @@ class BsreadCamera(CameraConfig):
     enforce_pid: bool = True
     enforce_timestamp: bool = True
     check_timestamp: bool = True
+    max_message_size: int | None = Field(None, ge=1)
 
 
 class Hdf5Camera(CameraConfig):

@@ -88,6 +88,9 @@ class InstanceSpec(BaseModel):
     permanent: bool = False
     read_only: bool = False
     log_level: str = "INFO"
+    max_message_size: int | None = Field(
+        None, description="the most value bytes one received message may declare (None: the decoder's default)"
+    )
 
     @property
     def key(self) -> str:
@@ -112,7 +115,10 @@ class InstanceStatistics(BaseModel):
     output_drops: int = Field(0, description="whole messages not sent at the high-water mark")
     processing_errors: int = 0
     skipped: int = Field(0, description="frames left out on purpose (pause, pid_range, rate limits)")
-    decode_errors: int = 0
+    decode_errors: int = Field(0, description="received messages that were not valid bsread (or beyond the limits)")
+    pulse_resyncs: int = Field(
+        0, description="times the pulse-id order was taken up again after a run of out-of-order messages"
+    )
     withheld_values: int = Field(0, description="channel values sent empty or left out by the header strategy")
     late_messages: int = Field(0, description="fan-in: messages that arrived after their place in pulse-id order")
     clients: int = 0

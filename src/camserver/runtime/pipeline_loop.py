@@ -31,6 +31,7 @@ from camserver.runtime.control import (
 )
 from camserver.runtime.custom_source import CustomSource
 from camserver.runtime.frame_gate import FrameGate, Verdict
+from camserver.runtime.input_log import InputLog
 from camserver.runtime.local_output import open_publisher
 from camserver.runtime.ordered_executor import Completed, OrderedExecutor
 from camserver.runtime.pipeline_stage import Resources, Stage, create_stage
@@ -39,6 +40,7 @@ from camserver.runtime.pulse_reorder import PulseReorder
 from camserver.runtime.recorder import open_recorder
 from camserver.runtime.script_pipeline import ScriptPipeline
 from camserver.runtime.statistics import StatisticsCollector
+from camserver.sources import DECODE_ERRORS, RESYNCS, InputCounter
 from camserver.transport import LocalSubscriber, Publisher, Subscriber
 
 __all__ = ["PipelineLoop"]
@@ -76,6 +78,9 @@ class PipelineLoop:
         self._send_retries = 0
         self._reported_unpaired = 0
         self._input: Subscriber | None = None
+        self._second: Subscriber | None = None
+        self.input_log = InputLog(logger)
+        self._decode_errors = InputCounter()
         self._fallback: str | None = None  # the bsread address of an input read through its local stream
         buffer = self.config.pid_buffer or 0
         self._reorder: PulseReorder[tuple[dict[str, Any], Timestamp]] | None = (
@@ -83,6 +88,11 @@ class PipelineLoop:
         )
 
     # -- opening and closing ------------------------------------------------------------------
+
+    def _limits(self) -> dict[str, Any]:
+        """What every input subscriber is given: the server's limit on one message."""
+        size = self.spec.max_message_size
+        return {"max_message_bytes": size} if size else {}
 
     def _input_address(self) -> str | None:
         config, streams = self.config, self.spec.input_streams
@@ -106,6 +116,7 @@ class PipelineLoop:
             bind=bind,
             queue_size=max(self.config.queue_size, 10),
             receive_timeout=_RECEIVE_TIMEOUT,
+            **self._limits(),
         )
 
     def _subscribe(self, address: str, local: str | None) -> Subscriber:
@@ -116,11 +127,15 @@ class PipelineLoop:
         self._fallback = address
         if local and mode == "SUB":
             try:
-                return LocalSubscriber(local, receive_timeout=_RECEIVE_TIMEOUT)
+                return LocalSubscriber(local, receive_timeout=_RECEIVE_TIMEOUT, **self._limits())
             except CamServerError as error:
                 logger.warning("cannot read the input's local stream %s (%s): reading %s", local, error, address)
         return Subscriber(
-            address, mode=mode, queue_size=max(self.config.queue_size, 10), receive_timeout=_RECEIVE_TIMEOUT
+            address,
+            mode=mode,
+            queue_size=max(self.config.queue_size, 10),
+            receive_timeout=_RECEIVE_TIMEOUT,
+            **self._limits(),
         )
 
     def _receive(self, source: Subscriber) -> Message | None:
@@ -150,7 +165,7 @@ class PipelineLoop:
             address, mode = config.bsread_address, config.input_mode2 or "PULL"
         if not address:
             return None
-        return Subscriber(address, mode=mode, queue_size=config.merge_queue_size, receive_timeout=0)
+        return Subscriber(address, mode=mode, queue_size=config.merge_queue_size, receive_timeout=0, **self._limits())
 
     def _open_output(self) -> Any:
         config = self.config
@@ -216,7 +231,7 @@ class PipelineLoop:
         local = output.local_address if isinstance(output, Publisher) else None
         self.channel.send(StartedReport(stream=self._stream_address(output), pid=os.getpid(), local_stream=local))
         logger.info("pipeline %s (%s) running", self.spec.instance_id, config.pipeline_type)
-        self._input = source
+        self._input, self._second = source, second
         try:
             resolver = CameraResolver(self.spec)
             self._loop(stage, custom, second, aligner, executor, output, resolver)
@@ -459,9 +474,18 @@ class PipelineLoop:
         statistics.clients = int(clients) if clients is not None else 0
         if source is not None:
             missed = self._input_misses + source.statistics.missed_pulses
-            statistics.decode_errors = self._input_decode_errors + source.statistics.decode_errors
+            decode = self._decode_errors
+            decode.count = self._input_decode_errors + source.statistics.decode_errors
+            decode.last_reason = source.statistics.last_decode_error or decode.last_reason
+            second = self._second
+            if second is not None:
+                decode.count += second.statistics.decode_errors
+                decode.last_reason = second.statistics.last_decode_error or decode.last_reason
+            statistics.decode_errors = decode.count
             statistics.input_drops += missed - self._reported_misses
             self._reported_misses = missed
+        statistics.pulse_resyncs = self.gate.counters[RESYNCS].count
+        self.input_log.update({**self.gate.counters, DECODE_ERRORS: self._decode_errors})
         if self._aligner is not None:  # frames whose second-stream partner never came
             unpaired = self._aligner.unmatched + self._aligner.overflowed
             statistics.input_drops += unpaired - self._reported_unpaired

@@ -175,6 +175,7 @@ class CameraManager:
             user_scripts_dir=str(self.user_scripts) if self.user_scripts else None,
             permanent=name in self.permanent,
             log_level=self.settings.log_level,
+            max_message_size=self.settings.max_message_size,
             local_stream=(
                 local_stream_address(self.settings.data_dir, "camera", name) if self.settings.shared_memory else None
             ),

@@ -7,7 +7,7 @@ twin for tests.
 """
 
 from camserver.sources.area_detector import AreaDetectorSource, as_data_type
-from camserver.sources.bsread_stream import BsreadCounters, BsreadSource
+from camserver.sources.bsread_stream import BsreadSource
 from camserver.sources.epics import EpicsSource
 from camserver.sources.frame_clock import FrameClock
 from camserver.sources.frame_queue import FrameQueue
@@ -16,20 +16,23 @@ from camserver.sources.registry import create_source, unavailable_reason
 from camserver.sources.script import load_user_source
 from camserver.sources.simulated_beam import SimulatedBeam
 from camserver.sources.simulation import SimulationSource
-from camserver.sources.source import Frame, Source
+from camserver.sources.source import DECODE_ERRORS, RESYNCS, Frame, InputCounter, Source, StreamSource
 
 __all__ = [
+    "DECODE_ERRORS",
+    "RESYNCS",
     "AreaDetectorSource",
-    "BsreadCounters",
     "BsreadSource",
     "EpicsSource",
     "Frame",
     "FrameClock",
     "FrameQueue",
     "Hdf5Source",
+    "InputCounter",
     "SimulatedBeam",
     "SimulationSource",
     "Source",
+    "StreamSource",
     "as_data_type",
     "create_source",
     "load_user_source",

@@ -11,11 +11,15 @@ from typing import Self
 import zmq
 
 from camserver.errors import DecodeError, TransportError
-from camserver.protocol import ControlMessage, Decoder, Message
+from camserver.protocol import DEFAULT_MAX_MESSAGE_BYTES, ControlMessage, Decoder, Message
 from camserver.transport.address import SocketMode, attach, normalize_address
 from camserver.transport.multipart import receive_frames
 
 __all__ = ["Subscriber", "SubscriberStatistics"]
+
+#: a jump of more pulse-id steps than this is a discontinuity (a restarted sender, a wild pulse id),
+#: not that many missed pulses
+_MAX_COUNTED_GAP = 1_000_000
 
 
 @dataclass(slots=True)
@@ -24,6 +28,8 @@ class SubscriberStatistics:
 
     ``missed_pulses`` counts pulse ids skipped in the stream. The step between pulses is learned as
     the smallest positive step seen, so a 10 Hz camera on a 100 Hz pulse-id clock counts no misses.
+    A jump forward of more than a million steps counts as a discontinuity (``pulse_jumps``), not as
+    missed pulses: one message with a wild pulse id cannot inflate the drop count.
     """
 
     received: int = 0
@@ -35,6 +41,7 @@ class SubscriberStatistics:
     missed_pulses: int = 0
     pulse_gaps: int = 0
     out_of_order: int = 0
+    pulse_jumps: int = 0
     last_pulse_id: int | None = None
     pulse_step: int | None = None
 
@@ -53,8 +60,12 @@ class SubscriberStatistics:
             # the stream's step is smaller than believed; later gaps are measured in it
             self.pulse_step = step = delta
         if delta > step:
+            missed = delta // step - 1
+            if missed > _MAX_COUNTED_GAP:
+                self.pulse_jumps += 1
+                return
             self.pulse_gaps += 1
-            self.missed_pulses += delta // step - 1
+            self.missed_pulses += missed
 
 
 class Subscriber:
@@ -72,7 +83,7 @@ class Subscriber:
         bind: bool = False,
         queue_size: int = 10,
         receive_timeout: float | None = 1.0,
-        max_value_bytes: int = 1 << 31,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         context: zmq.Context[zmq.Socket[bytes]] | None = None,
     ) -> None:
         self.mode = SocketMode.parse(mode) if isinstance(mode, str) else mode
@@ -80,7 +91,7 @@ class Subscriber:
             raise TransportError(f"a subscriber receives with SUB or PULL, not {self.mode}")
         self.receive_timeout = receive_timeout
         self.statistics = SubscriberStatistics()
-        self._decoder = Decoder(max_value_bytes=max_value_bytes)
+        self._decoder = Decoder(max_message_bytes=max_message_bytes)
         target = normalize_address(address)  # a ConfigError before any socket exists
         context = context or zmq.Context.instance()
         socket: zmq.Socket[bytes] = context.socket(zmq.SUB if self.mode is SocketMode.SUB else zmq.PULL)
