@@ -382,8 +382,8 @@ def test_pulse_id_gaps_are_counted_in_the_learned_step() -> None:
         assert [message.pulse_id for message in received if message] == pulse_ids
         statistics = subscriber.statistics
         assert statistics.pulse_step == 10
-        assert statistics.pulse_gaps == 2  # 1020 -> 1050 and 1040 -> 1070
-        assert statistics.missed_pulses == 4  # 1030, 1040 and 1050, 1060
+        assert statistics.pulse_gaps == 1  # 1020 -> 1050
+        assert statistics.missed_pulses == 2  # 1030 and 1040 (1040 came late; 1050 and 1060 came before it)
         assert statistics.out_of_order == 2  # 1060 -> 1040 and 1040 -> 1040
         assert statistics.last_pulse_id == 1080
 
@@ -394,6 +394,14 @@ def test_the_pulse_step_shrinks_when_a_smaller_step_appears() -> None:
         statistics.record_pulse(pulse_id)
     assert statistics.pulse_step == 10
     assert (statistics.pulse_gaps, statistics.missed_pulses) == (1, 1)  # 50 -> 70 once the step is known
+
+
+def test_a_hostile_low_pulse_id_does_not_make_the_stream_count_as_missed() -> None:
+    statistics = SubscriberStatistics()
+    for pulse_id in [1000, 1001, 5, 1002, 1003, 1005]:
+        statistics.record_pulse(pulse_id)
+    assert statistics.out_of_order == 1
+    assert (statistics.pulse_gaps, statistics.missed_pulses) == (1, 1)  # only 1004
 
 
 def test_a_wild_pulse_id_is_a_jump_not_quintillions_of_missed_pulses() -> None:

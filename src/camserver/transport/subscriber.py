@@ -44,28 +44,40 @@ class SubscriberStatistics:
     pulse_jumps: int = 0
     last_pulse_id: int | None = None
     pulse_step: int | None = None
+    highest_pulse_id: int = 0
 
     def record_pulse(self, pulse_id: int) -> None:
-        """Account a received pulse id: gaps, repeats and reversals."""
+        """Account a received pulse id: gaps, repeats and reversals.
+
+        Gaps are measured from the highest pulse id seen, so a message out of order (a late one, or
+        a hostile low pulse id) does not make the messages after it count as missed again.
+        """
         last = self.last_pulse_id
         self.last_pulse_id = pulse_id
         if last is None:
+            self.highest_pulse_id = pulse_id
             return
         delta = pulse_id - last
         if delta <= 0:
             self.out_of_order += 1
+            if self.highest_pulse_id - pulse_id > _MAX_COUNTED_GAP * (self.pulse_step or 1):
+                self.highest_pulse_id = pulse_id  # far back: the sender started again
             return
         step = self.pulse_step
         if step is None or delta < step:
             # the stream's step is smaller than believed; later gaps are measured in it
             self.pulse_step = step = delta
-        if delta > step:
-            missed = delta // step - 1
-            if missed > _MAX_COUNTED_GAP:
-                self.pulse_jumps += 1
-                return
+        start = max(last, self.highest_pulse_id)
+        if pulse_id <= start:  # still catching up with the highest pulse id seen
+            return
+        missed = (pulse_id - start) // step - 1
+        if missed > _MAX_COUNTED_GAP:
+            self.pulse_jumps += 1  # the highest pulse id stays: a wild one does not move it
+            return
+        if missed > 0:
             self.pulse_gaps += 1
             self.missed_pulses += missed
+        self.highest_pulse_id = pulse_id
 
 
 class Subscriber:
