@@ -404,13 +404,21 @@ def test_a_hostile_low_pulse_id_does_not_make_the_stream_count_as_missed() -> No
     assert (statistics.pulse_gaps, statistics.missed_pulses) == (1, 1)  # only 1004
 
 
+def test_wild_and_low_pulse_ids_between_good_ones_count_no_missed_pulses() -> None:
+    statistics = SubscriberStatistics()
+    for pulse_id in [1000, 2**63 - 1, 1001, 7, 1002, 2**64 - 1, 1003, 1004]:
+        statistics.record_pulse(pulse_id)
+    assert (statistics.pulse_jumps, statistics.out_of_order) == (2, 3)
+    assert (statistics.pulse_gaps, statistics.missed_pulses, statistics.pulse_step) == (0, 0, 1)
+
+
 def test_a_wild_pulse_id_is_a_jump_not_quintillions_of_missed_pulses() -> None:
     statistics = SubscriberStatistics()
-    for pulse_id in [1, 2, 3, 2**63 - 1, 4, 5, 7, 1_000_008, 3_000_000]:
+    for pulse_id in [1, 2, 3, 2**63 - 1, 4, 5, 7, 1_000_007, 3_000_000]:
         statistics.record_pulse(pulse_id)
-    assert statistics.pulse_jumps == 2  # 3 -> 2**63-1 and 1000008 -> 3000000
+    assert statistics.pulse_jumps == 2  # 3 -> 2**63-1 and 1000007 -> 3000000
     assert statistics.out_of_order == 1  # back to 4
-    assert (statistics.pulse_gaps, statistics.missed_pulses) == (2, 1 + 1_000_000)  # 5 -> 7, 7 -> 1000008 (the bound)
+    assert (statistics.pulse_gaps, statistics.missed_pulses) == (2, 1 + 999_999)  # 5 -> 7, 7 -> 1000007 (the bound)
 
 
 # -- addresses and modes ---------------------------------------------------------------------------

@@ -49,34 +49,39 @@ class SubscriberStatistics:
     def record_pulse(self, pulse_id: int) -> None:
         """Account a received pulse id: gaps, repeats and reversals.
 
-        Gaps are measured from the highest pulse id seen, so a message out of order (a late one, or
-        a hostile low pulse id) does not make the messages after it count as missed again.
+        Gaps are measured from the highest pulse id counted so far, so a message out of order (a
+        late one, or a hostile low pulse id) does not make the messages after it count as missed,
+        and a wild high one (a jump) is not taken as the new highest.
         """
         last = self.last_pulse_id
         self.last_pulse_id = pulse_id
         if last is None:
             self.highest_pulse_id = pulse_id
             return
-        delta = pulse_id - last
-        if delta <= 0:
+        highest = self.highest_pulse_id
+        bound = _MAX_COUNTED_GAP * (self.pulse_step or 1)
+        if pulse_id <= last:
             self.out_of_order += 1
-            if self.highest_pulse_id - pulse_id > _MAX_COUNTED_GAP * (self.pulse_step or 1):
+            if highest - pulse_id > bound:
                 self.highest_pulse_id = pulse_id  # far back: the sender started again
-            return
-        step = self.pulse_step
-        if step is None or delta < step:
+                return
+        elif (
+            last >= highest
+            and pulse_id - last <= bound
+            and (self.pulse_step is None or pulse_id - last < self.pulse_step)
+        ):
             # the stream's step is smaller than believed; later gaps are measured in it
-            self.pulse_step = step = delta
-        start = max(last, self.highest_pulse_id)
-        if pulse_id <= start:  # still catching up with the highest pulse id seen
+            self.pulse_step = pulse_id - last
+        if pulse_id <= highest:  # a repeat, or still catching up with the highest pulse id
             return
-        missed = (pulse_id - start) // step - 1
-        if missed > _MAX_COUNTED_GAP:
+        gap = pulse_id - highest
+        if gap > bound:
             self.pulse_jumps += 1  # the highest pulse id stays: a wild one does not move it
             return
-        if missed > 0:
+        step = self.pulse_step or gap
+        if gap > step:
             self.pulse_gaps += 1
-            self.missed_pulses += missed
+            self.missed_pulses += gap // step - 1
         self.highest_pulse_id = pulse_id
 
 
