@@ -239,7 +239,7 @@ def _rows(run: HostileRun) -> list[Row]:
             passed=exact),
         Row(f"{target}: peak memory", run.peak_rss / 2**20, "MB", lower_is_better=True),
         Row(f"{target}: next good frame after the burst", 1e3 * run.recovery_seconds, "ms", lower_is_better=True),
-        Row(f"{target}: restarts", float(run.pid_after != run.pid_before), "", target="0",
+        Row(f"{target}: restarts", float(run.pid_after != run.pid_before), "restarts", target="0",
             passed=run.pid_after == run.pid_before and run.state == "running", lower_is_better=True),
     ]  # fmt: skip
 
