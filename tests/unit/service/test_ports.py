@@ -285,7 +285,7 @@ def test_an_instance_gets_its_port_back_while_its_old_connections_are_in_time_wa
     accepted.close()
     listener.close()
     client.close()
-    with pytest.raises(OSError), socket.socket(socket.AF_INET, socket.SOCK_STREAM) as plain:
+    with pytest.raises(OSError, match="in use"), socket.socket(socket.AF_INET, socket.SOCK_STREAM) as plain:
         plain.bind((HOST, port))  # the premise: a bind without SO_REUSEADDR is refused now
     allocator.release("camera/a")
     assert allocator.allocate("camera/a") == port
