@@ -75,8 +75,9 @@ def test_a_bschannel_camera_passes_every_frame_of_an_ordinary_sender(
     stream, address = sender
     client = CamClient(server.url)
     # the keys CamServer's README gives a bschannel camera; the order checks are on, and have no effect here
-    client.set_camera_config("detector", {"source_type": "bschannel", "source": address, "mode": "PULL",
-                                          "enforce_pid": True, "check_timestamp": True, "no_client_timeout": 0})  # fmt: skip
+    config = {"source_type": "bschannel", "source": address, "mode": "PULL", "enforce_pid": True,
+              "check_timestamp": True, "no_client_timeout": 0}  # fmt: skip
+    client.set_camera_config("detector", config)
     received = images_through(stream, "detector", client, 20)
     image = received[-1].data.data["image"].value
     assert image.shape == (480, 640)
