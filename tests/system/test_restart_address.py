@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -27,7 +28,7 @@ TINY = {"source": "", "source_type": "simulation", "size_x": 64, "size_y": 48, "
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     data: Path = tmp_path_factory.mktemp("restarts")
     (data / "camera_config").mkdir()
-    for name in ("stopped_cam", "killed_cam", "permanent_cam"):
+    for name in ("stopped_cam", "killed_cam", "permanent_cam", "raced_cam"):
         (data / "camera_config" / f"{name}.json").write_text(json.dumps(TINY))
     (data / "camera_config" / "permanent_instances.json").write_text(json.dumps({"permanent_cam": ""}))
     with running_server(data) as running:
@@ -120,3 +121,33 @@ def test_a_killed_permanent_camera_comes_back_at_its_address_for_camclient_and_p
         assert after["stream_address"] == address
         assert client.get_instance_stream("permanent_cam") == address
         _receives_the_new_instance(source, last)
+
+
+def test_a_port_taken_between_allocation_and_bind_is_replaced_by_another(
+    rest: Rest, server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ports = server.services.camera_ports
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen(1)  # another program's port, which the allocator's probe is made to miss once
+        taken = other.getsockname()[1]
+        real_free = ports._free
+        missed: list[int] = []
+
+        def free(port: int) -> bool:
+            if not missed:
+                missed.append(port)
+                return True
+            return real_free(port) and port != taken
+
+        monkeypatch.setattr(ports, "_free", free)
+        monkeypatch.setattr(ports, "_next", taken)
+        address = rest.camera_stream("raced_cam")
+    assert missed == [taken]
+    assert not address.endswith(f":{taken}")
+    with _connected(address) as source:
+        _last_pulse_id(source)
+    assert f"port {taken} was taken before it could bind; trying another" in " ".join(
+        record[3] for record in rest.call("GET", "/api/v1/logs")["logs"]
+    )
+    rest.call("DELETE", "/api/v1/cam/raced_cam")

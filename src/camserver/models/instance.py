@@ -37,6 +37,7 @@ class ExitCode(IntEnum):
     OK = 0  #: stopped, finished (records, pid_range) or idle (no client)
     STARTUP_FAILED = 1  #: the instance could not start; the reason was reported
     PROCESSING_ERROR = 2  #: processing failed with abort_on_error
+    PORT_IN_USE = 3  #: the stream's port was taken between its allocation and the bind
     INPUT_LOST = 4  #: the source or input stream failed for good
     FORMAT_ERROR = 5  #: frames kept arriving in an unusable format
     KILLED = -9  #: did not stop in time and was killed

@@ -37,7 +37,7 @@ from camserver.service.cameras import CameraManager
 from camserver.service.config_store import ConfigStore
 from camserver.service.local_streams import is_stable, local_stream_address
 from camserver.service.permanent_instances import read_permanent_instances
-from camserver.service.ports import PortAllocator
+from camserver.service.ports import PORT_ATTEMPTS, PortAllocator, port_taken
 from camserver.service.settings import ServerSettings
 from camserver.transport import Subscriber
 
@@ -172,6 +172,15 @@ class PipelineManager:
                 raise Conflict(f"Instance '{instance_id}' is already running.")
             spec = self._spec(config, instance_id, read_only=read_only, permanent=permanent)
             info = self.backend.start(spec, timeout=self.settings.start_timeout)
+            for _ in range(PORT_ATTEMPTS - 1):
+                if not port_taken(spec, info):
+                    break
+                assert spec.port is not None
+                logger.warning("pipeline %s: port %d was taken before it could bind; trying another", instance_id,
+                               spec.port)  # fmt: skip
+                self.ports.taken_elsewhere(spec.key, spec.port)
+                spec = self._spec(config, instance_id, read_only=read_only, permanent=permanent)
+                info = self.backend.start(spec, timeout=self.settings.start_timeout)
         if info.state is not InstanceState.RUNNING or not info.stream_address:
             if not permanent:  # a permanent instance keeps its port: the backend retries it
                 self.ports.release(spec.key)

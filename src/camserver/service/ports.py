@@ -8,8 +8,19 @@ import time
 from collections.abc import Callable
 
 from camserver.errors import Conflict
+from camserver.models.instance import ExitCode, InstanceInfo, InstanceSpec
 
-__all__ = ["PortAllocator"]
+__all__ = ["PORT_ATTEMPTS", "PortAllocator", "port_taken"]
+
+#: how often an instance is started on a newly allocated port when its port was taken meanwhile
+PORT_ATTEMPTS = 3
+
+
+def port_taken(spec: InstanceSpec, info: InstanceInfo) -> bool:
+    """True if the instance of ``spec`` failed because another socket took the port allocated to
+    it (not one its config fixes) between the allocation and its bind."""
+    fixed = spec.config.get("port")
+    return info.exit_code == ExitCode.PORT_IN_USE and spec.port is not None and spec.port != fixed
 
 
 class PortAllocator:
@@ -58,6 +69,15 @@ class PortAllocator:
                 if self._free(candidate):
                     return self._take(owner, candidate)
         raise Conflict("All ports are used. Stop some instances before opening a new stream.")
+
+    def taken_elsewhere(self, owner: str, port: int) -> None:
+        """Another socket took ``port`` between its allocation to ``owner`` and the bind (another
+        program, another server on this host): give it up, and do not prefer it for ``owner`` again."""
+        with self._lock:
+            if self._used.get(port) == owner:
+                self._drop(port)
+            if self._last.get(owner) == port:
+                del self._last[owner]
 
     def _take(self, owner: str, port: int) -> int:
         self._used[port] = owner

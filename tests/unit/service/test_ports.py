@@ -290,3 +290,14 @@ def test_an_instance_gets_its_port_back_while_its_old_connections_are_in_time_wa
     allocator.release("camera/a")
     assert allocator.allocate("camera/a") == port
     assert allocator.allocate("camera/b") != port
+
+
+def test_a_port_taken_elsewhere_is_not_preferred_again() -> None:
+    allocator, ports = allocator_over_free_ports(3)
+    first = allocator.allocate("camera/a")
+    allocator.taken_elsewhere("camera/a", first)
+    second = allocator.allocate("camera/a")
+    assert second != first
+    allocator.release("camera/a")
+    assert allocator.allocate("camera/a") == second  # the last port it had is preferred again
+    assert allocator.allocate("camera/b") in ports
