@@ -18,6 +18,7 @@ builtin exception a Python user would expect, so ``except KeyError`` still catch
     │   ├── DecodeError                          a received message cannot be decoded
     │   └── EncodeError                          a value cannot be put on the wire
     ├── TransportError (OSError)                 a socket cannot be bound, connected or used
+    │   └── PortInUse                            the port to bind is taken by another socket
     ├── SourceError (ConnectionError)            a camera source is offline or misbehaves
     ├── ProcessingError (RuntimeError)           processing of one frame failed
     ├── InstanceError (RuntimeError)             an instance failed to start or died
@@ -42,6 +43,7 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "PipelineNotFound",
+    "PortInUse",
     "ProcessingError",
     "ProtocolError",
     "ReadOnlyInstance",
@@ -115,6 +117,10 @@ class EncodeError(ProtocolError):
 
 class TransportError(CamServerError, OSError):
     """A ZMQ socket cannot be bound, connected or used."""
+
+
+class PortInUse(TransportError):
+    """The port a stream is to bind is taken by another socket (of this host)."""
 
 
 class SourceError(CamServerError, ConnectionError):

@@ -382,8 +382,8 @@ def test_pulse_id_gaps_are_counted_in_the_learned_step() -> None:
         assert [message.pulse_id for message in received if message] == pulse_ids
         statistics = subscriber.statistics
         assert statistics.pulse_step == 10
-        assert statistics.pulse_gaps == 2  # 1020 -> 1050 and 1040 -> 1070
-        assert statistics.missed_pulses == 4  # 1030, 1040 and 1050, 1060
+        assert statistics.pulse_gaps == 1  # 1020 -> 1050
+        assert statistics.missed_pulses == 2  # 1030 and 1040 (1040 came late; 1050 and 1060 came before it)
         assert statistics.out_of_order == 2  # 1060 -> 1040 and 1040 -> 1040
         assert statistics.last_pulse_id == 1080
 
@@ -463,6 +463,31 @@ def test_the_pulse_step_shrinks_when_a_smaller_step_appears() -> None:
         statistics.record_pulse(pulse_id)
     assert statistics.pulse_step == 10
     assert (statistics.pulse_gaps, statistics.missed_pulses) == (1, 1)  # 50 -> 70 once the step is known
+
+
+def test_a_hostile_low_pulse_id_does_not_make_the_stream_count_as_missed() -> None:
+    statistics = SubscriberStatistics()
+    for pulse_id in [1000, 1001, 5, 1002, 1003, 1005]:
+        statistics.record_pulse(pulse_id)
+    assert statistics.out_of_order == 1
+    assert (statistics.pulse_gaps, statistics.missed_pulses) == (1, 1)  # only 1004
+
+
+def test_wild_and_low_pulse_ids_between_good_ones_count_no_missed_pulses() -> None:
+    statistics = SubscriberStatistics()
+    for pulse_id in [1000, 2**63 - 1, 1001, 7, 1002, 2**64 - 1, 1003, 1004]:
+        statistics.record_pulse(pulse_id)
+    assert (statistics.pulse_jumps, statistics.out_of_order) == (2, 3)
+    assert (statistics.pulse_gaps, statistics.missed_pulses, statistics.pulse_step) == (0, 0, 1)
+
+
+def test_a_wild_pulse_id_is_a_jump_not_quintillions_of_missed_pulses() -> None:
+    statistics = SubscriberStatistics()
+    for pulse_id in [1, 2, 3, 2**63 - 1, 4, 5, 7, 1_000_007, 3_000_000]:
+        statistics.record_pulse(pulse_id)
+    assert statistics.pulse_jumps == 2  # 3 -> 2**63-1 and 1000007 -> 3000000
+    assert statistics.out_of_order == 1  # back to 4
+    assert (statistics.pulse_gaps, statistics.missed_pulses) == (2, 1 + 999_999)  # 5 -> 7, 7 -> 1000007 (the bound)
 
 
 # -- addresses and modes ---------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from camserver.testing.server import RunningServer, running_server
 from camserver.transport import Subscriber, host_port
 from tests.system.rest import Rest
 from tests.system.streams import Feed, pulse_ids, read
+from tests.system.waiting import wait_for
 
 pytestmark = pytest.mark.system
 
@@ -109,7 +110,10 @@ def test_bitshuffle_lz4_output_is_read_by_psi_bsread(rest: Rest, feed: Feed) -> 
         context.term()
     channels = {channel["name"]: channel for channel in json.loads(frames[1])["channels"]}
     assert channels["image"]["compression"] == "bitshuffle_lz4"
+    # PUSH hands a message to a reader whose disconnect it has not seen yet: wait until it has
+    wait_for(lambda: rest.statistics(instance_id)["clients"], lambda clients: clients == 0, "the raw reader to go")
     with Source(host=host, port=port, mode=PULL, receive_timeout=20_000) as source:
+        rest.wait_figure(instance_id, "clients", 1)
         feed.send([8, 9])
         received = [source.receive() for _ in range(2)]
     for pulse_id, message in zip((8, 9), received, strict=True):

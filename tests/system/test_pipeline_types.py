@@ -57,6 +57,15 @@ def process(parameters, init):
     count = state["count"]
     return {"count": count, "scaled": count * parameters.get("scale", 1)}, (1700000000 + count, 0), 1000 + count, 16
 """,
+    "unnumbered.py": """
+state = {"count": 0}
+
+def process(parameters, init):
+    state["count"] += 1
+    count = state["count"]
+    pulse_id = "not a pulse id" if count == 3 else None  # None: camserver numbers the messages
+    return {"count": count}, None, pulse_id, 8
+""",
     "camera_sum.py": """
 from camserver.transport import Publisher, Subscriber
 
@@ -230,6 +239,30 @@ def test_custom_pipeline_makes_messages_and_takes_live_parameters(rest: Rest) ->
         wait_until(rescaled, "the new scale")
     assert rest.statistics(instance_id)["processing_errors"] == 0
     rest.stop(instance_id)
+
+
+def test_a_custom_function_without_pulse_ids_has_its_messages_numbered(rest: Rest) -> None:
+    instance_id, stream = rest.create({"pipeline_type": "custom", "function": "unnumbered", "mode": "PUSH",
+                                       "no_client_timeout": 0, "abort_on_error": False})  # fmt: skip
+    with pull(stream) as output:
+        messages = read(output, 4)
+    # call 3 returned a pulse id that is none: a processing error for that call (it would end the pipeline
+    # with abort_on_error, CamServer's default); the instance goes on
+    assert [int(message.data["count"]) for message in messages] == [1, 2, 4, 5]
+    assert pulse_ids(messages) == [0, 1, 2, 3]
+    assert rest.wait_figure(instance_id, "processing_errors", 1) == 1
+    assert rest.info(instance_id)["state"] == "running"
+    assert "the custom function returned the pulse id 'not a pulse id'" in rest.log_text(instance_id)
+    rest.stop(instance_id)
+
+
+def test_a_misspelled_built_in_function_is_named_with_the_right_one(rest: Rest, feed: Feed) -> None:
+    body = rest.call("POST", "/api/v1/pipeline", json=fed(feed, pipeline_type="stream", function="propagate_stram"),
+                     status=404)  # fmt: skip
+    assert body["status"] == (
+        "function 'propagate_stram': there is no user script propagate_stram.py; upload it first "
+        "(or did you mean the built-in 'propagate_stream'?)."
+    )
 
 
 def test_script_pipeline_runs_the_uploaded_module(rest: Rest) -> None:

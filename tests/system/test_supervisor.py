@@ -137,6 +137,23 @@ def test_a_pipeline_on_a_missing_camera_is_404(rest: Rest) -> None:
     assert rest.call("GET", "/api/v1/cam/ghost", status=404)["status"] == "Camera 'ghost' does not exist."
 
 
+def test_a_pipeline_on_a_missing_camera_is_refused_when_saved_and_named_when_started(
+    rest: Rest, server: RunningServer
+) -> None:
+    body = rest.call("POST", "/api/v1/pipeline/ghost_sp/config", json={"camera_name": "ghost"}, status=400)
+    assert body["status"] == (
+        "pipeline 'ghost_sp' reads camera 'ghost', which does not exist (no camera config or alias of that name): "
+        "save the camera first, or correct camera_name"
+    )
+    assert "ghost_sp" not in rest.call("GET", "/api/v1/pipeline")["pipelines"]
+    # one saved before the camera went away (or copied in as a file) says what is missing when started
+    server.services.pipeline_store.set("orphan_sp", {"camera_name": "ghost"})
+    body = rest.call("GET", "/api/v1/pipeline/instance/orphan_sp", status=404)
+    assert body["status"] == "Pipeline 'orphan_sp' reads camera 'ghost', which does not exist."
+    assert body["error"] == "CameraNotFound"
+    server.services.pipeline_store.delete("orphan_sp")
+
+
 def test_on_demand_instances_stop_when_nobody_reads(rest: Rest) -> None:
     instance_id, _ = rest.create({"camera_name": "lonely", "no_client_timeout": 1})
     assert rest.camera_info("lonely")["state"] == "running"  # started on demand for the pipeline

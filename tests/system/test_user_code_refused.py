@@ -64,6 +64,26 @@ def test_pipelines_running_user_code_are_refused(rest: Rest, config: dict[str, o
     assert rest.call("GET", "/api/v1/pipeline/info")["info"]["active_instances"] == {}
 
 
+@pytest.mark.parametrize(
+    ("config", "suggestion"),
+    [
+        ({"camera_name": "scripted", "function": "transparant"}, "transparent"),
+        ({"camera_name": "scripted", "function": "Default"}, "default"),
+        (
+            {"pipeline_type": "stream", "input_stream": "tcp://127.0.0.1:1", "function": "propagate_streams"},
+            "propagate_stream",
+        ),
+    ],
+)
+def test_a_misspelled_built_in_function_is_no_such_function_not_user_code(
+    rest: Rest, config: dict[str, object], suggestion: str
+) -> None:
+    body = rest.call("POST", "/api/v1/pipeline", json=config, status=400)
+    assert body["status"].startswith(f"no such function '{config['function']}' (did you mean '{suggestion}'?)")
+    assert "the built-in functions of" in body["status"]
+    assert body["error"] == "ConfigError"
+
+
 def test_a_saved_pipeline_with_a_user_function_is_refused_when_started(rest: Rest) -> None:
     rest.call("POST", "/api/v1/pipeline/mine_sp/config", json={"camera_name": "scripted", "function": "mine"})
     body = rest.call("GET", "/api/v1/pipeline/instance/mine_sp", status=403)

@@ -175,6 +175,10 @@ class LocalBackend:
     def start(self, spec: InstanceSpec, *, timeout: float = 30.0) -> InstanceInfo:
         with self._lock:
             previous = self._instances.get(spec.key)
+        if previous is not None and previous.alive and previous.state is InstanceState.FAILED:
+            previous.ended.wait(timeout)  # a start that failed (its report came first) is ending: let it
+        with self._lock:
+            previous = self._instances.get(spec.key)
             if previous is not None and previous.alive:
                 raise Conflict(f"Instance '{spec.instance_id}' is already running.")
             logs = previous.logs if previous is not None else deque(maxlen=self._log_size)
@@ -361,6 +365,7 @@ class LocalBackend:
         elif isinstance(report, FailedReport):
             instance.state = InstanceState.FAILED
             instance.reason = report.reason
+            instance.exit_code = report.exit_code
             instance.note("ERROR", f"failed to start: {report.reason}")
             instance.started.set()
         elif isinstance(report, ConfigAppliedReport):

@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Literal
 
 from camserver.client.client import Client
-from camserver.errors import ConfigError, NotFound, Timeout
+from camserver.errors import CameraNotFound, ConfigError, NotFound, Timeout
 from camserver.protocol import Message
 from camserver.transport import SocketMode, Subscriber, SubscriberStatistics, normalize_address
 
@@ -58,8 +58,9 @@ def resolve_stream(source: str, *, client: Client | None = None, kind: Kind | No
     if kind in (None, "pipeline"):
         try:
             address = client.pipelines.stream(source)
-        except NotFound:
-            if kind == "pipeline":
+        except NotFound as error:
+            # a saved pipeline whose camera is missing says so; only "no such pipeline" means try a camera
+            if kind == "pipeline" or isinstance(error, CameraNotFound):
                 raise
         else:
             mode = _receiving_mode(client.pipelines.info(source).config)

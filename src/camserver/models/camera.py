@@ -174,7 +174,10 @@ class BsreadCamera(CameraConfig):
     the PV ``<source>:BSREADCONFIG`` over Channel Access. The image channel is ``<source>:FPICTURE``
     unless ``channel`` says otherwise; ``connections`` > 1 reads the stream over that many
     connections and merges them by pulse id. ``bschannel``: ``source`` is the stream address itself
-    and ``channel`` the image channel (default: the stream's only 2-D channel).
+    and ``channel`` the image channel (default: the stream's only 2-D channel). ``enforce_pid``,
+    ``enforce_timestamp`` and ``check_timestamp`` apply to ``bsread`` and ``bsread_simulation`` only,
+    as in CamServer. ``max_message_size`` (camserver's own) lowers the server's limit on the value
+    bytes one message may declare.
     """
 
     source_types: ClassVar[tuple[str, ...]] = ("bsread", "bsread_simulation", "bschannel")
@@ -196,6 +199,7 @@ class BsreadCamera(CameraConfig):
     enforce_pid: bool = True
     enforce_timestamp: bool = True
     check_timestamp: bool = True
+    max_message_size: int | None = Field(None, ge=1)
 
     def inert_keys(self) -> dict[str, str]:
         """As for every config; ``connections`` counts only for ``bsread`` and ``bsread_simulation``."""

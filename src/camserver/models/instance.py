@@ -37,6 +37,7 @@ class ExitCode(IntEnum):
     OK = 0  #: stopped, finished (records, pid_range) or idle (no client)
     STARTUP_FAILED = 1  #: the instance could not start; the reason was reported
     PROCESSING_ERROR = 2  #: processing failed with abort_on_error
+    PORT_IN_USE = 3  #: the stream's port was taken between its allocation and the bind
     INPUT_LOST = 4  #: the source or input stream failed for good
     FORMAT_ERROR = 5  #: frames kept arriving in an unusable format
     KILLED = -9  #: did not stop in time and was killed
@@ -91,6 +92,9 @@ class InstanceSpec(BaseModel):
     permanent: bool = False
     read_only: bool = False
     log_level: str = "INFO"
+    max_message_size: int | None = Field(
+        None, description="the most value bytes one received message may declare (None: the decoder's default)"
+    )
 
     @property
     def key(self) -> str:
@@ -115,7 +119,10 @@ class InstanceStatistics(BaseModel):
     output_drops: int = Field(0, description="whole messages not sent at the high-water mark")
     processing_errors: int = 0
     skipped: int = Field(0, description="frames left out on purpose (pause, pid_range, rate limits)")
-    decode_errors: int = 0
+    decode_errors: int = Field(0, description="received messages that were not valid bsread (or beyond the limits)")
+    pulse_resyncs: int = Field(
+        0, description="times the pulse-id order was taken up again after a run of out-of-order messages"
+    )
     withheld_values: int = Field(0, description="channel values sent empty or left out by the header strategy")
     late_messages: int = Field(0, description="fan-in: messages that arrived after their place in pulse-id order")
     clients: int = 0

@@ -15,14 +15,17 @@ back. Nothing here touches a socket: :mod:`camserver.transport` moves the frames
 from camserver.protocol.channel import ChannelSpec, describe
 from camserver.protocol.compression import Spreader, bitshuffle_lz4_decode, bitshuffle_lz4_encode, lz4_decode
 from camserver.protocol.compression_policy import CompressionPolicy
-from camserver.protocol.decoder import Decoder, InputFrame
+from camserver.protocol.decoder import DEFAULT_MAX_MESSAGE_BYTES, Decoder, InputFrame
 from camserver.protocol.encoder import ZERO_COPY_BYTES, EncodedMessage, Encoder, encode_frames
 from camserver.protocol.header import DataHeader
 from camserver.protocol.header_strategy import HeaderStrategy, HeaderTracker
 from camserver.protocol.message import ControlMessage, Message
+from camserver.protocol.pulse_order import RESYNC_AFTER, Ordering, PulseOrder
 from camserver.protocol.types import ByteOrder, ChannelType, Compression, Timestamp
 
 __all__ = [
+    "DEFAULT_MAX_MESSAGE_BYTES",
+    "RESYNC_AFTER",
     "ZERO_COPY_BYTES",
     "ByteOrder",
     "ChannelSpec",
@@ -38,6 +41,8 @@ __all__ = [
     "HeaderTracker",
     "InputFrame",
     "Message",
+    "Ordering",
+    "PulseOrder",
     "Spreader",
     "Timestamp",
     "bitshuffle_lz4_decode",

@@ -114,12 +114,16 @@ def bitshuffle_lz4_encode(
 
 
 def bitshuffle_lz4_decode(
-    frame: bytes | bytearray | memoryview, itemsize: int, *, expected_nbytes: int | None = None
+    frame: bytes | bytearray | memoryview,
+    itemsize: int,
+    *,
+    expected_nbytes: int | None = None,
+    max_nbytes: int | None = None,
 ) -> np.ndarray[Any, Any]:
     """Decompress one ``bitshuffle_lz4`` frame into a flat array of unsigned ``itemsize`` elements.
 
-    ``expected_nbytes`` is the size the data header announces; a frame that claims another size
-    is refused before anything is allocated.
+    ``expected_nbytes`` is the size the data header announces, ``max_nbytes`` the most the caller
+    accepts; a frame that claims another size, or more, is refused before anything is allocated.
     """
     view = memoryview(frame).cast("B")
     total = len(view)
@@ -135,6 +139,8 @@ def bitshuffle_lz4_decode(
         )
     if nbytes > _MAX_RATIO * total:
         raise DecodeError(f"bitshuffle_lz4 frame of {total} bytes claims an implausible {nbytes} bytes")
+    if max_nbytes is not None and nbytes > max_nbytes:
+        raise DecodeError(f"bitshuffle_lz4 frame holds {nbytes} bytes, more than the {max_nbytes} allowed here")
     count, block = nbytes // itemsize, block_bytes // itemsize
     if count == 0:
         return np.empty(0, _unsigned(itemsize))
@@ -170,12 +176,14 @@ def _check_block_chain(view: memoryview, count: int, block: int, itemsize: int) 
     return position
 
 
-def lz4_decode(frame: bytes | bytearray | memoryview, *, expected_nbytes: int | None) -> bytes:
+def lz4_decode(
+    frame: bytes | bytearray | memoryview, *, expected_nbytes: int | None, max_nbytes: int = _LZ4_MAX_HEADER_BYTES
+) -> bytes:
     """Decode an ``lz4`` frame (4-byte size prefix + one LZ4 block).
 
     Implementations disagree on the byte order of the prefix, so both readings are tried: against
-    the size the data header announces, or (for a data header, whose size nobody announces) the
-    smaller reading first.
+    the size the data header announces, or (for a data header or a string, whose size nobody
+    announces) the smaller reading first, and none above ``max_nbytes``.
     """
     view = memoryview(frame).cast("B")
     if len(view) < 4:
@@ -187,7 +195,7 @@ def lz4_decode(frame: bytes | bytearray | memoryview, *, expected_nbytes: int | 
         readings = [expected_nbytes]
     last_error = ""
     for size in readings:
-        if size > _LZ4_MAX_HEADER_BYTES and expected_nbytes is None:
+        if expected_nbytes is None and (size > max_nbytes or size > _MAX_RATIO * len(view)):
             continue
         try:
             raw: bytes = lz4.block.decompress(view[4:], uncompressed_size=size)

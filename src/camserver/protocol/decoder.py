@@ -24,14 +24,19 @@ from camserver.protocol.header import DataHeader
 from camserver.protocol.message import ControlMessage, Message
 from camserver.protocol.types import ChannelType, Compression, Timestamp
 
-__all__ = ["Decoder", "InputFrame"]
+__all__ = ["DEFAULT_MAX_MESSAGE_BYTES", "Decoder", "InputFrame"]
 
 InputFrame = bytes | bytearray | memoryview
+
+#: the most value bytes one message may declare, unless the receiver is given another limit
+DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 
 _MAIN_HTYPE = "bsr_m-1.1"
 _TIMESTAMP = {"little": struct.Struct("<qq"), "big": struct.Struct(">qq")}
 _MAX_MAIN_HEADER = 64 * 1024
 _NS_PER_S = 1_000_000_000
+_MAX_PULSE_ID = 2**64 - 1  # bsread pulse ids are uint64
+_MAX_SECONDS = 2**63 - 1  # timestamps go on the wire as int64
 
 
 def _int_field(header: dict[str, Any], key: str, default: int | None) -> int:
@@ -55,21 +60,28 @@ def _global_timestamp(header: dict[str, Any]) -> Timestamp:
     ns = _int_field(raw, "ns", 0)
     if not 0 <= ns < _NS_PER_S:
         raise DecodeError(f"main header global_timestamp ns={ns} is outside 0..999999999")
+    if not 0 <= sec <= _MAX_SECONDS:
+        raise DecodeError(f"main header global_timestamp sec={sec!s:.40} is outside 0..2**63-1")
     return Timestamp(sec, ns)
 
 
 class Decoder:
     """Decodes bsread messages, caching parsed data headers by their hash.
 
-    ``max_value_bytes`` bounds the size any one value may announce, so a corrupt header cannot
-    make the receiver allocate without limit.
+    ``max_message_bytes`` bounds the value bytes one message may declare (the sum over its
+    channels with a value, after decompression), so a hostile or corrupt message cannot make the
+    receiver allocate without limit: such a message is refused before anything is decompressed.
     """
 
-    def __init__(self, *, cache_size: int = 16, max_value_bytes: int = 1 << 31) -> None:
-        self._cache: OrderedDict[str, DataHeader] = OrderedDict()
+    def __init__(self, *, cache_size: int = 16, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> None:
+        if max_message_bytes < 1:
+            raise ValueError("max_message_bytes must be positive")
+        # parsed headers by hash, with the value bytes all their channels declare together
+        self._cache: OrderedDict[str, tuple[DataHeader, int]] = OrderedDict()
         self._cache_size = cache_size
-        self._max_value_bytes = max_value_bytes
+        self.max_message_bytes = max_message_bytes
         self._last: DataHeader | None = None
+        self._string_budget = 0
 
     def decode(self, frames: Sequence[InputFrame]) -> Message | ControlMessage:
         """Decode one multipart message; control messages (other htypes) come back as such."""
@@ -82,8 +94,8 @@ class Decoder:
                 return ControlMessage(htype, main)
             raise DecodeError(f"main header has no htype string: {htype!r:.40}")
         pulse_id = _int_field(main, "pulse_id", 0)
-        if pulse_id < 0:
-            raise DecodeError(f"main header pulse_id is negative: {pulse_id}")
+        if not 0 <= pulse_id <= _MAX_PULSE_ID:
+            raise DecodeError(f"main header pulse_id {pulse_id!s:.40} is outside 0..2**64-1")
         timestamp = _global_timestamp(main)
         header_hash = main.get("hash")
         if not isinstance(header_hash, str):
@@ -95,13 +107,21 @@ class Decoder:
             raise DecodeError(f"unknown data header compression {raw_compression!r:.40}") from None
         if len(frames) < 2:
             raise DecodeError("message has no data header frame")
-        header = self._data_header(frames[1], dh_compression, header_hash)
+        header, declared = self._data_header(frames[1], dh_compression, header_hash)
         expected = 2 + 2 * len(header.channels)
         if len(frames) != expected:
             raise DecodeError(
                 f"message has {len(frames)} frames, its data header with "
                 f"{len(header.channels)} channels needs {expected}"
             )
+        if declared > self.max_message_bytes:  # only the channels with a value this time count
+            declared = sum(spec.nbytes for index, spec in enumerate(header.channels) if len(frames[2 + 2 * index]))
+            if declared > self.max_message_bytes:
+                raise DecodeError(
+                    f"message declares {declared} bytes of values, more than the limit of "
+                    f"{self.max_message_bytes} (max_message_size)"
+                )
+        self._string_budget = self.max_message_bytes - declared  # strings declare no size
         data: dict[str, Any] = {}
         stamps: dict[str, Timestamp | None] = {}
         nbytes = 0
@@ -129,10 +149,10 @@ class Decoder:
             raise DecodeError("main header is not a JSON object")
         return main
 
-    def _data_header(self, frame: InputFrame, compression: Compression, header_hash: str) -> DataHeader:
+    def _data_header(self, frame: InputFrame, compression: Compression, header_hash: str) -> tuple[DataHeader, int]:
         cached = self._cache.get(header_hash)
         if cached is not None:
-            if cached.frame == frame:
+            if cached[0].frame == frame:
                 self._cache.move_to_end(header_hash)
                 return cached
             # Forget the cached header: if it was the wrong one (the first message seen under this
@@ -144,15 +164,16 @@ class Decoder:
             )
         header = DataHeader.parse(frame, compression, header_hash)
         for spec in header.channels:
-            if spec.nbytes > self._max_value_bytes:
+            if spec.nbytes > self.max_message_bytes:
                 raise DecodeError(
                     f"channel {spec.name!r} announces {spec.nbytes} bytes, "
-                    f"more than the limit of {self._max_value_bytes}"
+                    f"more than the limit of {self.max_message_bytes} (max_message_size)"
                 )
-        self._cache[header_hash] = header
+        entry = (header, sum(spec.nbytes for spec in header.channels))
+        self._cache[header_hash] = entry
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
-        return header
+        return entry
 
     @staticmethod
     def _timestamp(spec: ChannelSpec, frame: InputFrame) -> Timestamp | None:
@@ -168,13 +189,20 @@ class Decoder:
             return None
         itemsize = spec.type.itemsize
         if spec.type is ChannelType.STRING:
-            raw = self._bytes(spec, frame, None)
+            limit = max(self._string_budget, 0)
+            raw = self._bytes(spec, frame, None, limit)
+            if len(raw) > limit:
+                raise DecodeError(
+                    f"channel {spec.name!r}: a string of {len(raw)} bytes takes the message beyond the limit of "
+                    f"{self.max_message_bytes} bytes (max_message_size)"
+                )
+            self._string_budget -= len(raw)
             try:
                 return bytes(raw).decode("utf-8")
             except UnicodeDecodeError as error:
                 raise DecodeError(f"channel {spec.name!r}: string is not UTF-8: {error}") from None
         expected = math.prod(spec.shape) * itemsize
-        raw = self._bytes(spec, frame, expected)
+        raw = self._bytes(spec, frame, expected, expected)
         if len(raw) != expected:
             raise DecodeError(
                 f"channel {spec.name!r}: value of {len(raw)} bytes, "
@@ -188,18 +216,18 @@ class Decoder:
 
     @staticmethod
     def _bytes(
-        spec: ChannelSpec, frame: InputFrame, expected: int | None
+        spec: ChannelSpec, frame: InputFrame, expected: int | None, limit: int
     ) -> InputFrame | np.ndarray[Any, np.dtype[np.uint8]]:
-        """The value bytes of a frame, decompressed if the channel says so."""
+        """The value bytes of a frame, decompressed (to at most ``limit`` bytes) if the channel says so."""
         if spec.compression is Compression.NONE:
             return frame
         try:
             if spec.compression is Compression.BITSHUFFLE_LZ4:
-                unpacked = bitshuffle_lz4_decode(frame, spec.type.itemsize, expected_nbytes=expected)
+                unpacked = bitshuffle_lz4_decode(frame, spec.type.itemsize, expected_nbytes=expected, max_nbytes=limit)
                 return unpacked.view(np.uint8)
             if expected is None:
                 # an lz4 string: the prefix is the only size there is; accept either byte order
-                return lz4_decode(frame, expected_nbytes=None)
+                return lz4_decode(frame, expected_nbytes=None, max_nbytes=limit)
             return lz4_decode(frame, expected_nbytes=expected)
         except DecodeError as error:
             raise DecodeError(f"channel {spec.name!r}: {error}") from None

@@ -18,6 +18,8 @@ __all__ = ["DataHeader"]
 
 DATA_HEADER_HTYPE = "bsr_d-1.1"
 _MAX_CHANNELS = 100_000
+#: the largest data header accepted, decompressed (some 50 000 channels); its JSON is parsed whole
+MAX_DATA_HEADER_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +61,15 @@ class DataHeader:
         The hash is kept as the sender wrote it: it is an opaque cache key, never recomputed.
         """
         if compression is Compression.BITSHUFFLE_LZ4:
-            raw: bytes | bytearray | memoryview = bitshuffle_lz4_decode(frame, 1).tobytes()
+            raw: bytes | bytearray | memoryview = bitshuffle_lz4_decode(
+                frame, 1, max_nbytes=MAX_DATA_HEADER_BYTES
+            ).tobytes()
         elif compression is Compression.LZ4:
-            raw = lz4_decode(frame, expected_nbytes=None)
+            raw = lz4_decode(frame, expected_nbytes=None, max_nbytes=MAX_DATA_HEADER_BYTES)
         else:
             raw = frame
+        if len(raw) > MAX_DATA_HEADER_BYTES:
+            raise DecodeError(f"data header of {len(raw)} bytes is larger than the {MAX_DATA_HEADER_BYTES} accepted")
         try:
             document: Any = json.loads(bytes(raw))
         except (ValueError, RecursionError) as error:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from camserver.errors import CamServerError, ConfigError, SourceError
-from camserver.models.camera import CameraConfig
+from camserver.models.camera import BsreadCamera, CameraConfig
 from camserver.models.instance import ExitCode, InstanceSpec
 from camserver.protocol import Compression, CompressionPolicy, Timestamp
 from camserver.runtime.camera_transform import CameraTransform
@@ -29,9 +29,10 @@ from camserver.runtime.control import (
     StatisticsReport,
     StopCommand,
 )
+from camserver.runtime.input_log import InputLog
 from camserver.runtime.local_output import open_publisher
 from camserver.runtime.statistics import StatisticsCollector
-from camserver.sources import Frame, Source, create_source
+from camserver.sources import DECODE_ERRORS, RESYNCS, Frame, Source, StreamSource, create_source
 from camserver.transport import Publisher
 
 __all__ = ["CameraLoop"]
@@ -82,9 +83,30 @@ class CameraLoop:
         self._pulse_id = -1
         self._stop_reason: str | None = None
         self._exit_code = ExitCode.OK
+        self.input_log = InputLog(logger)
+        # what the current source had counted when last accounted: dropped, decode errors, resyncs
+        self._seen = (0, 0, 0)
 
     def _create_source(self, config: CameraConfig) -> Source:
+        if isinstance(config, BsreadCamera) and self.spec.max_message_size:
+            # the server's limit on one message; the camera's own max_message_size may only lower it
+            limit = min(config.max_message_size or self.spec.max_message_size, self.spec.max_message_size)
+            config = config.model_copy(update={"max_message_size": limit})
         return create_source(config, user_scripts=Path(self._user_scripts) if self._user_scripts else None)
+
+    def _account(self, source: Source) -> None:
+        """Add what ``source`` dropped since the last call to the statistics: decode errors as
+        ``decode_errors``, every other message it did not deliver as ``input_drops``."""
+        dropped, decode_errors, resyncs = source.dropped, 0, 0
+        if isinstance(source, StreamSource):
+            counters = source.input_counters()
+            decode_errors, resyncs = counters[DECODE_ERRORS].count, counters[RESYNCS].count
+        seen_dropped, seen_decode_errors, seen_resyncs = self._seen
+        statistics = self.statistics
+        statistics.decode_errors += decode_errors - seen_decode_errors
+        statistics.input_drops += (dropped - seen_dropped) - (decode_errors - seen_decode_errors)
+        statistics.pulse_resyncs += resyncs - seen_resyncs
+        self._seen = (dropped, decode_errors, resyncs)
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -112,7 +134,7 @@ class CameraLoop:
             if forwarder is not None:
                 forwarder.close()
         reason = self._stop_reason or "stopped"
-        self.channel.send(StatisticsReport(self._report(publisher)))
+        self.channel.send(StatisticsReport(self._report(publisher, source)))
         self.channel.send(ExitedReport(int(self._exit_code), reason))
         return int(self._exit_code)
 
@@ -146,49 +168,48 @@ class CameraLoop:
         )
 
     def _loop(self, source: Source, publisher: Publisher, forwarder: Publisher | None) -> Source:
-        dropped_before = source.dropped
+        self._seen = (0, 0, 0)
+        self._account(source)
         while not self._stopping():
-            source, dropped_before = self._take_commands(source, publisher, dropped_before)
+            source = self._take_commands(source, publisher)
             if self._stopping():
                 break
             frame = source.read(_READ_TIMEOUT)
-            if source.dropped != dropped_before:
-                self.statistics.input_drops += source.dropped - dropped_before
-                dropped_before = source.dropped
+            self._account(source)
             if frame is not None:
                 # an update that returned before this frame arrived applies to it
-                source, dropped_before = self._take_commands(source, publisher, dropped_before)
+                source = self._take_commands(source, publisher)
                 if self._stopping():
                     break
                 self._publish(frame, publisher, forwarder)
             if self.statistics.due():
-                self.channel.send(StatisticsReport(self._report(publisher)))
+                self.channel.send(StatisticsReport(self._report(publisher, source)))
                 self._check_clients(publisher)
         return source
 
     def _stopping(self) -> bool:
         return self._stop_reason is not None
 
-    def _take_commands(self, source: Source, publisher: Publisher, dropped_before: int) -> tuple[Source, int]:
+    def _take_commands(self, source: Source, publisher: Publisher) -> Source:
         for command in self.channel.commands():
             if isinstance(command, StopCommand):
                 self._stop_reason = command.reason
             elif isinstance(command, ConfigCommand):
-                source, dropped_before = self._apply(command, source, publisher)
-        return source, dropped_before
+                source = self._apply(command, source, publisher)
+        return source
 
     def _check_clients(self, publisher: Publisher) -> None:
         timeout = self.config.no_client_timeout
         if timeout > 0 and publisher.seconds_without_clients() > timeout:
             self._stop_reason = f"no client connected for {timeout:g} s"
 
-    def _apply(self, command: ConfigCommand, source: Source, publisher: Publisher) -> tuple[Source, int]:
+    def _apply(self, command: ConfigCommand, source: Source, publisher: Publisher) -> Source:
         try:
             config = CameraConfig.load(command.config)
         except CamServerError as error:
             logger.error("config update refused: %s", error)
             self.channel.send(ConfigAppliedReport(command.sequence, str(error)))
-            return source, source.dropped
+            return source
         if config.port != self.config.port and config.port:
             logger.warning("a new port takes effect when the camera restarts")
         reopen = _source_part(config) != _source_part(self.config)
@@ -198,18 +219,22 @@ class CameraLoop:
         publisher.set_compression(policy, header_compression)
         if reopen:
             logger.info("source settings changed: reopening the source")
+            self._account(source)
+            self._report_input(source)
             source.close()
             source = self._source_factory(config)
+            self._seen = (0, 0, 0)
             try:
                 source.open()
             except SourceError as error:
                 self._stop_reason = f"cannot reopen the source: {error}"
                 self._exit_code = ExitCode.INPUT_LOST
                 self.channel.send(ConfigAppliedReport(command.sequence, self._stop_reason))
-                return source, source.dropped
+                return source
+            self._account(source)
         self.channel.send(ConfigAppliedReport(command.sequence))
         logger.info("config updated")
-        return source, source.dropped
+        return source
 
     # -- per frame ----------------------------------------------------------------------------
 
@@ -258,7 +283,12 @@ class CameraLoop:
         if forwarder is not None:
             forwarder.send({f"{self.config.name}:FPICTURE": image}, pulse_id=pulse_id, timestamp=timestamp)
 
-    def _report(self, publisher: Publisher) -> Any:
+    def _report_input(self, source: Source) -> None:
+        if isinstance(source, StreamSource):
+            self.input_log.update(source.input_counters())
+
+    def _report(self, publisher: Publisher, source: Source) -> Any:
+        self._report_input(source)
         statistics = self.statistics
         statistics.clients = publisher.clients
         statistics.output_drops = publisher.statistics.dropped

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from camserver.errors import ConfigError, PermissionDenied, ProcessingError
 from camserver.models.pipeline import PipelineConfig
 from camserver.processing import load_function
@@ -17,19 +19,38 @@ from camserver.runtime.pipeline_stage import Resources, select_channels
 __all__ = ["CustomSource"]
 
 _IDLE = 0.05
+_MAX_PULSE_ID = 2**64 - 1
 
 
 def _timestamp(value: Any) -> Timestamp:
-    if isinstance(value, tuple | list) and len(value) == 2:
-        return Timestamp(int(value[0]), int(value[1]))
-    if isinstance(value, int | float):
-        return Timestamp.from_seconds(float(value))
-    return Timestamp.now()
+    """The message's timestamp: ``(sec, ns)``, float seconds, or None for now."""
+    if value is None:
+        return Timestamp.now()
+    try:
+        if isinstance(value, tuple | list) and len(value) == 2:
+            timestamp = Timestamp(int(value[0]), int(value[1]))
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            timestamp = Timestamp.from_seconds(float(value))
+        else:
+            raise TypeError(type(value).__name__)
+        if not (0 <= timestamp.sec < 2**63 and 0 <= timestamp.ns < 1_000_000_000):
+            raise ValueError("out of range")
+    except (TypeError, ValueError, OverflowError):
+        raise ProcessingError(
+            f"the custom function returned the timestamp {value!r:.60}: give (seconds, nanoseconds), "
+            "float seconds since the epoch, or None for now"
+        ) from None
+    return timestamp
 
 
 class CustomSource:
     """Calls ``process(parameters, init) -> (data, timestamp, pulse_id, data_size)`` at most
-    ``max_frame_rate`` times a second (as often as it returns, when unset)."""
+    ``max_frame_rate`` times a second (as often as it returns, when unset).
+
+    A ``pulse_id`` of None numbers the message itself (one above the last, from 0), as CamServer's
+    bsread sender does; a ``timestamp`` of None stamps it now. Anything else that is not a pulse id
+    or a timestamp is a :class:`ProcessingError` for that call, never the end of the instance.
+    """
 
     def __init__(
         self, config: PipelineConfig, resources: Resources, *, clock: Callable[[], float] = time.monotonic
@@ -37,7 +58,7 @@ class CustomSource:
         self._clock = clock
         self._next = clock()
         self._init = True
-        self._pulse_id = 0
+        self._pulse_id = -1
         self._function: Callable[..., Any] | None = None
         self._function_name: str | None = None
         self.update(config, resources)
@@ -79,6 +100,17 @@ class CustomSource:
         if not isinstance(produced, tuple | list) or len(produced) < 3 or not isinstance(produced[0], dict):
             raise ProcessingError("a custom function returns (data, timestamp, pulse_id, data_size)")
         data, timestamp, pulse_id = produced[0], produced[1], produced[2]
-        # no pulse id (CamServer's own custom_pipeline gives none): the messages are numbered
-        self._pulse_id = self._pulse_id + 1 if pulse_id is None else int(pulse_id)
-        return select_channels(dict(data), self.config, self.parameters), self._pulse_id, _timestamp(timestamp)
+        stamp = _timestamp(timestamp)
+        if pulse_id is None:
+            pulse_id = self._pulse_id + 1
+        elif (
+            isinstance(pulse_id, bool)
+            or not isinstance(pulse_id, int | np.integer)
+            or not 0 <= pulse_id <= _MAX_PULSE_ID
+        ):
+            raise ProcessingError(
+                f"the custom function returned the pulse id {pulse_id!r:.60}: give an integer from 0 to 2**64-1, "
+                "or None to have the messages numbered"
+            )
+        self._pulse_id = int(pulse_id)
+        return select_channels(dict(data), self.config, self.parameters), self._pulse_id, stamp

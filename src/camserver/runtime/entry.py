@@ -9,7 +9,7 @@ import sys
 from multiprocessing.connection import Connection
 from types import FrameType
 
-from camserver.errors import CamServerError
+from camserver.errors import CamServerError, PortInUse
 from camserver.models.instance import ExitCode, InstanceKind, InstanceSpec
 from camserver.runtime.control import (
     Command,
@@ -68,6 +68,8 @@ def run_instance(spec: InstanceSpec, channel: ControlChannel) -> int:
             from camserver.runtime.pipeline_loop import PipelineLoop
 
             code = PipelineLoop(spec, watched).run()
+    except PortInUse as error:
+        code = _failed(watched, str(error), logger, ExitCode.PORT_IN_USE)
     except CamServerError as error:
         code = _failed(watched, str(error), logger)
     except Exception as error:
@@ -79,14 +81,14 @@ def run_instance(spec: InstanceSpec, channel: ControlChannel) -> int:
     return code
 
 
-def _failed(watched: _Watched, reason: str, logger: logging.Logger) -> int:
+def _failed(watched: _Watched, reason: str, logger: logging.Logger, code: ExitCode = ExitCode.STARTUP_FAILED) -> int:
     if watched.started:
         logger.error("instance failed: %s", reason)
         if not watched.exited:
-            watched.send(ExitedReport(int(ExitCode.STARTUP_FAILED), reason))
+            watched.send(ExitedReport(int(code), reason))
     else:
-        watched.send(FailedReport(reason, int(ExitCode.STARTUP_FAILED)))
-    return int(ExitCode.STARTUP_FAILED)
+        watched.send(FailedReport(reason, int(code)))
+    return int(code)
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:

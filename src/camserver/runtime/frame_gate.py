@@ -1,5 +1,9 @@
-"""Which received frames a pipeline processes: CamServer's pause, pid_range, downsampling,
-max_frame_rate, enforce_pid/enforce_timestamp and records, in that order."""
+"""Which received frames a pipeline processes: CamServer's pause, pid_range, check_timestamp,
+enforce_pid/enforce_timestamp, downsampling and max_frame_rate, in that order.
+
+The order checks follow the stream again after :data:`~camserver.protocol.RESYNC_AFTER` rejections
+in a row (:class:`~camserver.protocol.PulseOrder`), so one wild pulse id cannot stop a pipeline.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,12 @@ from collections.abc import Callable
 from enum import Enum
 
 from camserver.models.pipeline import PipelineConfig
-from camserver.protocol import Timestamp
+from camserver.protocol import Ordering, PulseOrder, Timestamp
+from camserver.sources import RESYNCS, InputCounter
 
 __all__ = ["FrameGate", "Verdict"]
+
+_ORDER_KINDS = {Ordering.OLD_PULSE_ID: "pulse_id_order", Ordering.OLD_TIMESTAMP: "timestamp_order"}
 
 
 class Verdict(Enum):
@@ -27,15 +34,17 @@ class FrameGate:
 
     ``downsampling: N`` keeps one frame in N (CamServer keeps one in N+1, an off-by-one not copied).
     ``max_frame_rate`` lets a frame through only when at least ``1/rate`` s passed since the last one
-    let through.
+    let through. :attr:`counters` counts the frames out of order by kind (with the last reason) and
+    the re-synchronisations of the order.
     """
 
     def __init__(self, config: PipelineConfig, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._seen = 0
         self._last_passed: float | None = None
-        self._last_pulse_id: int | None = None
-        self._last_timestamp: Timestamp | None = None
+        self.order = PulseOrder()
+        self.counters = {kind: InputCounter() for kind in ("pulse_id_order", "timestamp_order", "timestamp_check")}
+        self.counters[RESYNCS] = InputCounter()
         self.config = config
 
     def update(self, config: PipelineConfig) -> None:
@@ -53,13 +62,20 @@ class FrameGate:
                 return Verdict.SKIP
             if 0 < stop < pulse_id:
                 return Verdict.FINISH
-        if config.enforce_pid and self._last_pulse_id is not None and pulse_id <= self._last_pulse_id:
-            return Verdict.OUT_OF_ORDER
-        if config.enforce_timestamp and self._last_timestamp is not None and timestamp <= self._last_timestamp:
-            return Verdict.OUT_OF_ORDER
         if config.check_timestamp and pulse_id % 1_000_000 != timestamp.ns % 1_000_000:
+            self.counters["timestamp_check"].add(
+                f"pulse id {pulse_id} does not match its timestamp {timestamp.sec}.{timestamp.ns:09d}"
+            )
             return Verdict.OUT_OF_ORDER
-        self._last_pulse_id, self._last_timestamp = pulse_id, timestamp
+        if config.enforce_pid or config.enforce_timestamp:
+            ordering = self.order.check(
+                pulse_id, timestamp, pulse_ids=config.enforce_pid, timestamps=config.enforce_timestamp
+            )
+            if ordering is Ordering.RESYNCED:
+                self.counters[RESYNCS].add(self.order.last_resync)
+            elif ordering is not Ordering.IN_ORDER:
+                self.counters[_ORDER_KINDS[ordering]].add(self.order.last_rejection)
+                return Verdict.OUT_OF_ORDER
         self._seen += 1
         if config.downsampling and config.downsampling > 1 and (self._seen - 1) % config.downsampling:
             return Verdict.SKIP

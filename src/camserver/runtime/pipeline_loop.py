@@ -31,6 +31,7 @@ from camserver.runtime.control import (
 )
 from camserver.runtime.custom_source import CustomSource
 from camserver.runtime.frame_gate import FrameGate, Verdict
+from camserver.runtime.input_log import InputLog
 from camserver.runtime.local_output import open_publisher
 from camserver.runtime.ordered_executor import Completed, OrderedExecutor
 from camserver.runtime.pipeline_stage import ProcessingStage, Resources, Stage, create_stage
@@ -39,6 +40,7 @@ from camserver.runtime.pulse_reorder import PulseReorder
 from camserver.runtime.recorder import open_recorder
 from camserver.runtime.script_pipeline import ScriptPipeline
 from camserver.runtime.statistics import StatisticsCollector
+from camserver.sources import DECODE_ERRORS, RESYNCS, InputCounter
 from camserver.sources.dispatcher import DispatcherClient
 from camserver.transport import Lease, LocalSubscriber, Publisher, Subscriber
 
@@ -86,9 +88,11 @@ class PipelineLoop:
         self._send_retries = 0
         self._reported_unpaired = 0
         self._input: Subscriber | None = None
+        self._second: Subscriber | None = None
+        self.input_log = InputLog(logger)
+        self._decode_errors = InputCounter()
         self._fallback: str | None = None  # the bsread address of an input read through its local stream
         self._stage: Stage | None = None
-        self._second: Subscriber | None = None
         self._dispatcher: DispatcherClient | None = None
         self._dispatched: dict[str, str] = {}  # input key -> stream the dispatcher made for it
         buffer = self.config.pid_buffer or 0
@@ -97,6 +101,11 @@ class PipelineLoop:
         )
 
     # -- opening and closing ------------------------------------------------------------------
+
+    def _limits(self) -> dict[str, Any]:
+        """What every input subscriber is given: the server's limit on one message."""
+        size = self.spec.max_message_size
+        return {"max_message_bytes": size} if size else {}
 
     def _input_address(self) -> str | None:
         config, streams = self.config, self.spec.input_streams
@@ -143,6 +152,7 @@ class PipelineLoop:
             queue_size=max(self.config.queue_size, 10),
             receive_timeout=_RECEIVE_TIMEOUT,
             backlog_limit=self._backlog_limit(),
+            **self._limits(),
         )
 
     def _backlog_limit(self) -> int | None:
@@ -158,7 +168,9 @@ class PipelineLoop:
         self._fallback = address
         if local and mode == "SUB":
             try:
-                return LocalSubscriber(local, receive_timeout=_RECEIVE_TIMEOUT, backlog_limit=self._backlog_limit())
+                return LocalSubscriber(
+                    local, receive_timeout=_RECEIVE_TIMEOUT, backlog_limit=self._backlog_limit(), **self._limits()
+                )
             except CamServerError as error:
                 logger.warning("cannot read the input's local stream %s (%s): reading %s", local, error, address)
         return Subscriber(
@@ -167,6 +179,7 @@ class PipelineLoop:
             queue_size=max(self.config.queue_size, 10),
             receive_timeout=_RECEIVE_TIMEOUT,
             backlog_limit=self._backlog_limit(),
+            **self._limits(),
         )
 
     def _receive(self, source: Subscriber) -> Message | None:
@@ -213,7 +226,7 @@ class PipelineLoop:
             address = self._dispatched_stream("input2", mode)
         if not address:
             return None
-        return Subscriber(address, mode=mode, queue_size=config.merge_queue_size, receive_timeout=0)
+        return Subscriber(address, mode=mode, queue_size=config.merge_queue_size, receive_timeout=0, **self._limits())
 
     def _open_output(self) -> Any:
         config = self.config
@@ -280,7 +293,7 @@ class PipelineLoop:
         local = output.local_address if isinstance(output, Publisher) else None
         self.channel.send(StartedReport(stream=self._stream_address(output), pid=os.getpid(), local_stream=local))
         logger.info("pipeline %s (%s) running", self.spec.instance_id, config.pipeline_type)
-        self._input = source
+        self._input, self._second = source, second
         self._update_lending()
         try:
             resolver = CameraResolver(self.spec)
@@ -544,9 +557,18 @@ class PipelineLoop:
         statistics.clients = int(clients) if clients is not None else 0
         if source is not None:
             missed = self._input_misses + source.statistics.missed_pulses + source.statistics.backlog_skips
-            statistics.decode_errors = self._input_decode_errors + source.statistics.decode_errors
+            decode = self._decode_errors
+            decode.count = self._input_decode_errors + source.statistics.decode_errors
+            decode.last_reason = source.statistics.last_decode_error or decode.last_reason
+            second = self._second
+            if second is not None:
+                decode.count += second.statistics.decode_errors
+                decode.last_reason = second.statistics.last_decode_error or decode.last_reason
+            statistics.decode_errors = decode.count
             statistics.input_drops += missed - self._reported_misses
             self._reported_misses = missed
+        statistics.pulse_resyncs = self.gate.counters[RESYNCS].count
+        self.input_log.update({**self.gate.counters, DECODE_ERRORS: self._decode_errors})
         if self._aligner is not None:  # frames whose second-stream partner never came
             unpaired = self._aligner.unmatched + self._aligner.overflowed
             statistics.input_drops += unpaired - self._reported_unpaired

@@ -31,6 +31,7 @@ class StatisticsCollector:
         self.processing_errors = 0
         self.skipped = 0
         self.decode_errors = 0
+        self.pulse_resyncs = 0
         self.withheld_values = 0
         self.late_messages = 0
         self.clients = 0
@@ -128,6 +129,7 @@ class StatisticsCollector:
             processing_errors=self.processing_errors,
             skipped=self.skipped,
             decode_errors=self.decode_errors,
+            pulse_resyncs=self.pulse_resyncs,
             withheld_values=self.withheld_values,
             late_messages=self.late_messages,
             clients=self.clients,

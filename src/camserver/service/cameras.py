@@ -28,7 +28,7 @@ from camserver.service.backgrounds import BackgroundStore
 from camserver.service.config_store import ConfigStore
 from camserver.service.local_streams import local_stream_address
 from camserver.service.permanent_instances import read_permanent_instances
-from camserver.service.ports import PortAllocator
+from camserver.service.ports import PORT_ATTEMPTS, PortAllocator, port_taken
 from camserver.service.settings import ServerSettings
 from camserver.sources import create_source
 from camserver.transport import Subscriber
@@ -175,6 +175,7 @@ class CameraManager:
             user_scripts_dir=str(self.user_scripts) if self.user_scripts else None,
             permanent=name in self.permanent,
             log_level=self.settings.log_level,
+            max_message_size=self.settings.max_message_size,
             local_stream=(
                 local_stream_address(self.settings.data_dir, "camera", name) if self.settings.shared_memory else None
             ),
@@ -195,6 +196,14 @@ class CameraManager:
                 return info.stream_address
             spec = self.spec(camera)
             info = self.backend.start(spec, timeout=self.settings.start_timeout)
+            for _ in range(PORT_ATTEMPTS - 1):
+                if not port_taken(spec, info):
+                    break
+                assert spec.port is not None
+                logger.warning("camera %s: port %d was taken before it could bind; trying another", camera, spec.port)
+                self.ports.taken_elsewhere(spec.key, spec.port)
+                spec = self.spec(camera)
+                info = self.backend.start(spec, timeout=self.settings.start_timeout)
             if info.state is not InstanceState.RUNNING or not info.stream_address:
                 self.ports.release(spec.key)
                 raise SourceError(f"Camera '{camera}' could not start: {info.reason}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
 import logging
 import threading
 import time
@@ -16,6 +17,7 @@ import numpy as np
 from camserver.backends import Backend
 from camserver.errors import (
     BackgroundNotFound,
+    CameraNotFound,
     CamServerError,
     ConfigError,
     Conflict,
@@ -40,7 +42,7 @@ from camserver.service.cameras import CameraManager
 from camserver.service.config_store import ConfigStore
 from camserver.service.local_streams import is_stable, local_stream_address
 from camserver.service.permanent_instances import read_permanent_instances
-from camserver.service.ports import PortAllocator
+from camserver.service.ports import PORT_ATTEMPTS, PortAllocator, port_taken
 from camserver.service.settings import ServerSettings
 from camserver.transport import Subscriber
 
@@ -54,6 +56,17 @@ _FRAME_TIMEOUT = 10.0
 
 def _key(instance_id: str) -> str:
     return instance_key(InstanceKind.PIPELINE, instance_id)
+
+
+def _builtin_functions(pipeline_type: str) -> list[str]:
+    """The names of the functions a pipeline of ``pipeline_type`` can run without user scripts."""
+    if pipeline_type == "processing":
+        return sorted({*PROCESSING_FUNCTIONS, *LINKED_FUNCTIONS})
+    if pipeline_type == "stream":
+        return sorted(STREAM_FUNCTIONS)
+    if pipeline_type == "custom":
+        return sorted(CUSTOM_FUNCTIONS)
+    return sorted({*PROCESSING_FUNCTIONS, *LINKED_FUNCTIONS, *STREAM_FUNCTIONS})
 
 
 class PipelineManager:
@@ -94,11 +107,29 @@ class PipelineManager:
         return PipelineConfig.load(self.store.get(name), name=name)
 
     def set_config(self, name: str, data: dict[str, Any]) -> PipelineConfig:
-        """Validate and save a named config."""
+        """Validate and save a named config; a config reading a camera that does not exist is refused."""
         config = PipelineConfig.load(data, name=name)
         self._check_dispatcher(config)
+        camera = self._camera_input(config)
+        if camera is not None:
+            try:
+                self.cameras.resolve(camera)
+            except CameraNotFound:
+                raise ConfigError(
+                    f"pipeline '{name}' reads camera '{camera}', which does not exist (no camera config or alias "
+                    "of that name): save the camera first, or correct camera_name"
+                ) from None
         self.store.set(name, config.to_dict(expanded=False))
         return config
+
+    @staticmethod
+    def _camera_input(config: PipelineConfig) -> str | None:
+        """The camera whose stream the pipeline reads, if it reads one."""
+        if config.pipeline_type not in ("processing", "store", "fanout"):
+            return None
+        if config.input_stream or config.input_pipeline:
+            return None
+        return config.camera_name or None
 
     def delete_config(self, name: str) -> None:
         """Delete a named config."""
@@ -149,6 +180,15 @@ class PipelineManager:
                 raise Conflict(f"Instance '{instance_id}' is already running.")
             spec = self._spec(config, instance_id, read_only=read_only, permanent=permanent)
             info = self.backend.start(spec, timeout=self.settings.start_timeout)
+            for _ in range(PORT_ATTEMPTS - 1):
+                if not port_taken(spec, info):
+                    break
+                assert spec.port is not None
+                logger.warning("pipeline %s: port %d was taken before it could bind; trying another", instance_id,
+                               spec.port)  # fmt: skip
+                self.ports.taken_elsewhere(spec.key, spec.port)
+                spec = self._spec(config, instance_id, read_only=read_only, permanent=permanent)
+                info = self.backend.start(spec, timeout=self.settings.start_timeout)
         if info.state is not InstanceState.RUNNING or not info.stream_address:
             if not permanent:  # a permanent instance keeps its port: the backend retries it
                 self.ports.release(spec.key)
@@ -259,16 +299,21 @@ class PipelineManager:
                 or name in STREAM_FUNCTIONS
                 or name in LINKED_FUNCTIONS
             )
-        if not builtin and self.user_scripts is None:
-            raise PermissionDenied(
-                f"function '{name}' is user code, and user scripts are not allowed on this server "
-                "(start it with --allow-user-scripts)"
-            )
-        user_code = config.pipeline_type == "script" or (config.pipeline_type == "custom" and not builtin)
-        if user_code and self.user_scripts is None:
-            raise PermissionDenied(f"{config.pipeline_type} pipelines run user code; user scripts are not allowed")
+        if config.pipeline_type == "script" and self.user_scripts is None:
+            raise PermissionDenied("script pipelines run user code; user scripts are not allowed")
         if not builtin:
-            self._check_script(name, "function")
+            known = _builtin_functions(config.pipeline_type)
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+            if self.user_scripts is None:
+                listed = f"the built-in functions of {config.pipeline_type} pipelines are {', '.join(known)}"
+                if close:  # a misspelled built-in, not user code
+                    raise ConfigError(f"no such function '{name}' (did you mean '{close[0]}'?): {listed}")
+                raise PermissionDenied(
+                    f"function '{name}' is no built-in function ({listed}), so it would be user code, and user "
+                    "scripts are not allowed on this server (start it with --allow-user-scripts)"
+                )
+            hint = f" (or did you mean the built-in '{close[0]}'?)" if close else ""
+            self._check_script(name, "function", hint=hint)
         if config.pipeline_type == "script":
             self._check_script(config.pipeline_script or "", "pipeline_script")
 
@@ -291,7 +336,7 @@ class PipelineManager:
     def _check_dispatcher(self, config: PipelineConfig) -> None:
         self._dispatcher(config)
 
-    def _check_script(self, name: str, key: str) -> None:
+    def _check_script(self, name: str, key: str, *, hint: str = "") -> None:
         """A user script the instance will load exists, so that a wrong name is the caller's error
         here (and a live update is not refused by the instance after the server accepted it)."""
         assert self.user_scripts is not None
@@ -299,7 +344,7 @@ class PipelineManager:
             raise ConfigError(f"{key} '{name}': give the name of an uploaded script, not a path")
         stem = name.removesuffix(".py")
         if not (self.user_scripts / f"{stem}.py").is_file():
-            raise ScriptNotFound(f"{key} '{name}': there is no user script {stem}.py; upload it first.")
+            raise ScriptNotFound(f"{key} '{name}': there is no user script {stem}.py; upload it first{hint}.")
 
     def _background_file(self, config: PipelineConfig) -> str | None:
         if not config.image_background_enable:
@@ -361,7 +406,14 @@ class PipelineManager:
         camera_stream = camera_local_stream = None
         needs_camera = config.pipeline_type in ("processing", "store", "fanout")
         if config.camera_name and needs_camera and not (config.input_stream or config.input_pipeline):
-            camera_stream = self.cameras.stream(config.camera_name)
+            try:
+                camera_stream = self.cameras.stream(config.camera_name)
+            except CameraNotFound:
+                if not config.name:
+                    raise
+                raise CameraNotFound(
+                    f"Pipeline '{config.name}' reads camera '{config.camera_name}', which does not exist."
+                ) from None
             # the local backend runs every instance on this host: the camera's shared memory is in reach
             camera_local_stream = self.cameras.local_stream(config.camera_name)
         if permanent:
@@ -396,6 +448,7 @@ class PipelineManager:
             permanent=permanent,
             read_only=read_only,
             log_level=self.settings.log_level,
+            max_message_size=self.settings.max_message_size,
         )
 
     def _owner_active(self, key: str) -> bool:

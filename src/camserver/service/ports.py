@@ -8,15 +8,29 @@ import time
 from collections.abc import Callable
 
 from camserver.errors import Conflict
+from camserver.models.instance import ExitCode, InstanceInfo, InstanceSpec
 
-__all__ = ["PortAllocator"]
+__all__ = ["PORT_ATTEMPTS", "PortAllocator", "port_taken"]
+
+#: how often an instance is started on a newly allocated port when its port was taken meanwhile
+PORT_ATTEMPTS = 3
+
+
+def port_taken(spec: InstanceSpec, info: InstanceInfo) -> bool:
+    """True if the instance of ``spec`` failed because another socket took the port allocated to
+    it (not one its config fixes) between the allocation and its bind."""
+    fixed = spec.config.get("port")
+    return info.exit_code == ExitCode.PORT_IN_USE and spec.port is not None and spec.port != fixed
 
 
 class PortAllocator:
     """Hands out ports of ``[first, last)`` that nothing on ``host`` listens on.
 
     An instance gets its previous port back when that port is still free, so a restarted camera
-    keeps its stream address and connected clients reconnect by themselves.
+    keeps its stream address and connected clients reconnect by themselves. "Free" is what a
+    stream's own bind needs: the probe binds with ``SO_REUSEADDR``, as ZMQ does, so connections of
+    the previous instance still in TIME-WAIT do not count as a listener (only a socket that listens
+    on the port does).
     """
 
     def __init__(self, first: int, last: int, *, host: str = "127.0.0.1") -> None:
@@ -31,6 +45,7 @@ class PortAllocator:
         if port in self._used:
             return False
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((self.host if self.host not in ("", "*") else "0.0.0.0", port))
             except OSError:
@@ -54,6 +69,15 @@ class PortAllocator:
                 if self._free(candidate):
                     return self._take(owner, candidate)
         raise Conflict("All ports are used. Stop some instances before opening a new stream.")
+
+    def taken_elsewhere(self, owner: str, port: int) -> None:
+        """Another socket took ``port`` between its allocation to ``owner`` and the bind (another
+        program, another server on this host): give it up, and do not prefer it for ``owner`` again."""
+        with self._lock:
+            if self._used.get(port) == owner:
+                self._drop(port)
+            if self._last.get(owner) == port:
+                del self._last[owner]
 
     def _take(self, owner: str, port: int) -> int:
         self._used[port] = owner

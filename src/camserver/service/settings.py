@@ -12,6 +12,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from camserver.errors import ConfigError
+from camserver.protocol import DEFAULT_MAX_MESSAGE_BYTES
 
 __all__ = ["ServerSettings"]
 
@@ -44,6 +45,12 @@ class ServerSettings(BaseSettings):
     backend: Literal["local"] = "local"
     dispatcher_url: str | None = Field(
         None, description="DataBuffer dispatcher (REST) asked for bsread_channels given without an address"
+    )
+    max_message_size: int = Field(
+        DEFAULT_MAX_MESSAGE_BYTES,
+        ge=1024,
+        description="the most value bytes one received bsread message may declare (cameras and pipelines); "
+        "a camera's max_message_size may lower it",
     )
     start_timeout: float = Field(30.0, gt=0, description="seconds an instance may take to start")
     stop_timeout: float = Field(10.0, gt=0, description="seconds an instance may take to stop")

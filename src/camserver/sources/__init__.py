@@ -9,7 +9,7 @@ twin for tests.
 from camserver.sources.area_detector import AreaDetectorSource, as_data_type
 from camserver.sources.array10 import Array10Source
 from camserver.sources.bsread_camera import BsreadCameraSource, BsreadConnections, read_stream_address
-from camserver.sources.bsread_stream import BsreadCounters, BsreadSource
+from camserver.sources.bsread_stream import BsreadSource
 from camserver.sources.epics import EpicsSource
 from camserver.sources.epics_pva import PvaSource
 from camserver.sources.frame_clock import FrameClock
@@ -20,22 +20,24 @@ from camserver.sources.registry import create_source, unavailable_reason
 from camserver.sources.script import load_user_source
 from camserver.sources.simulated_beam import SimulatedBeam
 from camserver.sources.simulation import SimulationSource
-from camserver.sources.source import Frame, Source
+from camserver.sources.source import DECODE_ERRORS, RESYNCS, Frame, InputCounter, Source, StreamSource
 from camserver.sources.stddaq import StdDaqSource, lookup_stream_address
 from camserver.sources.stddaq_stream import StdDaqStreamSource
 
 __all__ = [
+    "DECODE_ERRORS",
+    "RESYNCS",
     "AreaDetectorSource",
     "Array10Source",
     "BsreadCameraSource",
     "BsreadConnections",
-    "BsreadCounters",
     "BsreadSource",
     "EpicsSource",
     "Frame",
     "FrameClock",
     "FrameQueue",
     "Hdf5Source",
+    "InputCounter",
     "PulseMerge",
     "PvaSource",
     "SimulatedBeam",
@@ -43,6 +45,7 @@ __all__ = [
     "Source",
     "StdDaqSource",
     "StdDaqStreamSource",
+    "StreamSource",
     "as_data_type",
     "create_source",
     "load_user_source",

@@ -17,13 +17,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping
 
 from camserver.errors import SourceError
 from camserver.models.camera import BsreadCamera
 from camserver.sources.bsread_stream import BsreadSource
 from camserver.sources.epics_client import ChannelAccessClient
 from camserver.sources.pulse_merge import PulseMerge
-from camserver.sources.source import Frame
+from camserver.sources.source import DECODE_ERRORS, RESYNCS, Frame, InputCounter, combined_counters
 
 __all__ = ["BsreadCameraSource", "BsreadConnections", "read_stream_address"]
 
@@ -84,6 +85,12 @@ class BsreadConnections:
     def dropped(self) -> int:
         """Messages skipped by the connections, plus frames the merge dropped (late or overflow)."""
         return sum(source.dropped for source in self._sources) + self.merge.dropped
+
+    def input_counters(self) -> Mapping[str, InputCounter]:
+        """What the connections did not deliver, by kind, and the frames the merge dropped
+        (``merge``: late, or beyond a connection's queue) (:class:`StreamSource`)."""
+        merged = InputCounter(self.merge.dropped, "frames late for their place in pulse-id order, or queued too long")
+        return combined_counters(*(source.input_counters() for source in self._sources), {"merge": merged})
 
     def open(self) -> None:
         """Connect every connection and start their threads."""
@@ -172,6 +179,7 @@ class BsreadCameraSource:
         self.address: str | None = None
         self._stream: BsreadSource | BsreadConnections | None = None
         self._dropped_before = 0
+        self._counted_before: dict[str, InputCounter] = {}
 
     @property
     def stream(self) -> BsreadSource | BsreadConnections | None:
@@ -187,6 +195,12 @@ class BsreadCameraSource:
     def dropped(self) -> int:
         """Messages skipped (see :class:`BsreadSource`) and frames the merge dropped."""
         return self._dropped_before + (self._stream.dropped if self._stream is not None else 0)
+
+    def input_counters(self) -> Mapping[str, InputCounter]:
+        """What the stream's readers did not deliver since the source was made (:class:`StreamSource`)."""
+        current = self._stream.input_counters() if self._stream is not None else {}
+        always = {DECODE_ERRORS: InputCounter(), RESYNCS: InputCounter()}
+        return combined_counters(always, self._counted_before, current)
 
     def _resolve(self) -> BsreadCamera:
         config = self.config
@@ -221,4 +235,5 @@ class BsreadCameraSource:
         stream, self._stream = self._stream, None
         if stream is not None:
             self._dropped_before += stream.dropped
+            self._counted_before = combined_counters(self._counted_before, stream.input_counters())
             stream.close()

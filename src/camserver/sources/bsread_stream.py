@@ -8,50 +8,39 @@
   channel is ``channel`` or else the message's only 2-D channel.
 
 Every other channel of a message goes into :attr:`Frame.extra`; pulse id and timestamp are the
-message's. For ``bsread`` cameras ``enforce_pid`` / ``enforce_timestamp`` drop messages whose pulse
-id / timestamp does not increase and ``check_timestamp`` drops those with ``pid % 1e6 != ns % 1e6``
-(CamServer's defaults: all on); for ``bschannel`` / ``stream`` these checks run only when the
-config sets them. A ``timeout`` > 0 makes :meth:`BsreadSource.read` raise :class:`SourceError` after
+message's. As in CamServer, only ``bsread`` and ``bsread_simulation`` cameras check the order:
+``enforce_pid`` / ``enforce_timestamp`` drop messages whose pulse id / timestamp does not increase
+and ``check_timestamp`` drops those with ``pid % 1e6 != ns % 1e6`` (all on by default);
+``bschannel`` and ``stream`` cameras deliver every message whatever these keys say. The order
+follows the stream again after :data:`~camserver.protocol.RESYNC_AFTER` rejections in a row, so one
+wild pulse id cannot silence the camera. No message may declare more than ``max_message_size``
+bytes of values. A ``timeout`` > 0 makes :meth:`BsreadSource.read` raise :class:`SourceError` after
 that many seconds without a usable image (CamServer's format-error timeout).
 """
 
 from __future__ import annotations
 
-import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from camserver.errors import ConfigError, SourceError
 from camserver.models.camera import BsreadCamera
-from camserver.protocol import Message, Timestamp
-from camserver.sources.source import Frame
+from camserver.protocol import DEFAULT_MAX_MESSAGE_BYTES, Message, Ordering, PulseOrder
+from camserver.sources.source import DECODE_ERRORS, RESYNCS, Frame, InputCounter
 from camserver.transport import SocketMode, Subscriber
 
-__all__ = ["BsreadCounters", "BsreadSource"]
-
-logger = logging.getLogger("camserver.sources.bsread")
+__all__ = ["ORDER_CHECKS", "SKIP_KINDS", "BsreadSource"]
 
 _SIMULATION_STREAM = "tcp://127.0.0.1:9999"
+#: the source types that check the order of their messages (CamServer's ``process_bsread_camera``)
+ORDER_CHECKS = ("bsread", "bsread_simulation")
+#: the kinds of messages a bsread camera receives and skips
+SKIP_KINDS = ("no_image", "not_2d", "pulse_id_order", "timestamp_order", "timestamp_check")
 _CHECKS = ("enforce_pid", "enforce_timestamp", "check_timestamp")
-
-
-@dataclass(slots=True)
-class BsreadCounters:
-    """Messages received but not delivered, by reason."""
-
-    no_image: int = 0
-    not_2d: int = 0
-    pulse_id_order: int = 0
-    timestamp_order: int = 0
-    timestamp_check: int = 0
-
-    @property
-    def total(self) -> int:
-        """All skipped messages."""
-        return self.no_image + self.not_2d + self.pulse_id_order + self.timestamp_order + self.timestamp_check
+_ORDER_KINDS = {Ordering.OLD_PULSE_ID: "pulse_id_order", Ordering.OLD_TIMESTAMP: "timestamp_order"}
 
 
 class BsreadSource:
@@ -60,7 +49,7 @@ class BsreadSource:
     def __init__(self, config: BsreadCamera, *, queue_size: int = 10) -> None:
         self.config = config
         kind = config.source_type
-        camera = kind in ("bsread", "bsread_simulation")
+        camera = kind in ORDER_CHECKS
         if kind == "bsread":
             if not config.url:
                 raise ConfigError(
@@ -74,16 +63,17 @@ class BsreadSource:
             self.address = config.source
         self.mode = SocketMode.parse(config.mode) if config.mode else (SocketMode.PULL if camera else SocketMode.SUB)
         self.channel = config.channel or (f"{config.source}:FPICTURE" if camera else None)
-        given = config.model_fields_set
-        self.checks = {name: bool(getattr(config, name)) and (camera or name in given) for name in _CHECKS}
+        self.checks = {name: camera and bool(getattr(config, name)) for name in _CHECKS}
         self.timeout = config.timeout if config.timeout > 0 else None
-        self.counters = BsreadCounters()
+        self.max_message_bytes = config.max_message_size or DEFAULT_MAX_MESSAGE_BYTES
+        self.counters = {kind: InputCounter() for kind in SKIP_KINDS}
+        self.order = PulseOrder()
+        self._resyncs = InputCounter()
+        self._decode_errors = InputCounter()
         self.last_skip_reason = ""
         self._queue_size = queue_size
         self._subscriber: Subscriber | None = None
         self._geometry: tuple[int, int] | None = None
-        self._last_pulse_id: int | None = None
-        self._last_timestamp: Timestamp | None = None
         self._last_frame_time = 0.0
 
     @property
@@ -94,8 +84,18 @@ class BsreadSource:
     @property
     def dropped(self) -> int:
         """Messages skipped (see :attr:`counters`) plus messages that could not be decoded."""
-        decode_errors = self._subscriber.statistics.decode_errors if self._subscriber is not None else 0
-        return self.counters.total + decode_errors
+        return sum(counter.count for counter in self.counters.values()) + self._decode_counter().count
+
+    def _decode_counter(self) -> InputCounter:
+        subscriber = self._subscriber
+        if subscriber is not None:
+            self._decode_errors.count = subscriber.statistics.decode_errors
+            self._decode_errors.last_reason = subscriber.statistics.last_decode_error
+        return self._decode_errors
+
+    def input_counters(self) -> Mapping[str, InputCounter]:
+        """Skipped messages by kind, decode errors and re-synchronisations (:class:`StreamSource`)."""
+        return {**self.counters, DECODE_ERRORS: self._decode_counter(), RESYNCS: self._resyncs}
 
     def open(self) -> None:
         """Connect to the stream (a stream not yet there is not an error: frames come when it is)."""
@@ -103,7 +103,11 @@ class BsreadSource:
             return
         try:
             self._subscriber = Subscriber(
-                self.address, mode=self.mode, queue_size=self._queue_size, receive_timeout=None
+                self.address,
+                mode=self.mode,
+                queue_size=self._queue_size,
+                receive_timeout=None,
+                max_message_bytes=self.max_message_bytes,
             )
         except (ConfigError, OSError) as error:
             raise SourceError(f"cannot receive the stream {self.address}: {error}") from None
@@ -130,10 +134,9 @@ class BsreadSource:
             if message is None or time.monotonic() >= deadline:
                 return None
 
-    def _skip(self, counter: str, reason: str) -> None:
-        setattr(self.counters, counter, getattr(self.counters, counter) + 1)
-        if reason != self.last_skip_reason:
-            logger.warning("%s: message skipped: %s", self.address, reason)
+    def _skip(self, kind: str, reason: str) -> None:
+        """Count a skipped message; the camera logs the counts (at most every few seconds)."""
+        self.counters[kind].add(reason)
         self.last_skip_reason = reason
 
     def _image_channel(self, data: dict[str, Any]) -> str | None:
@@ -155,16 +158,24 @@ class BsreadSource:
             self._skip("not_2d", f"channel {channel!r} is not a 2-D image (shape {shape})")
             return None
         pulse_id, timestamp = message.pulse_id, message.timestamp
-        if self.checks["enforce_pid"] and self._last_pulse_id is not None and pulse_id <= self._last_pulse_id:
-            self._skip("pulse_id_order", f"pulse id {pulse_id} after {self._last_pulse_id}")
+        checks = self.checks
+        if checks["check_timestamp"] and pulse_id % 1_000_000 != timestamp.ns % 1_000_000:
+            self._skip(
+                "timestamp_check",
+                f"pulse id {pulse_id} does not match its timestamp {timestamp.sec}.{timestamp.ns:09d} "
+                "(check_timestamp: pid % 1e6 must equal ns % 1e6; set it false for a sender without "
+                "SwissFEL timing)",
+            )
             return None
-        if self.checks["enforce_timestamp"] and self._last_timestamp is not None and timestamp <= self._last_timestamp:
-            self._skip("timestamp_order", f"timestamp {timestamp} after {self._last_timestamp}")
-            return None
-        if self.checks["check_timestamp"] and pulse_id % 1_000_000 != timestamp.ns % 1_000_000:
-            self._skip("timestamp_check", f"pulse id {pulse_id} does not match timestamp {timestamp}")
-            return None
-        self._last_pulse_id, self._last_timestamp = pulse_id, timestamp
+        if checks["enforce_pid"] or checks["enforce_timestamp"]:
+            verdict = self.order.check(
+                pulse_id, timestamp, pulse_ids=checks["enforce_pid"], timestamps=checks["enforce_timestamp"]
+            )
+            if verdict is Ordering.RESYNCED:
+                self._resyncs.add(self.order.last_resync)
+            elif verdict is not Ordering.IN_ORDER:
+                self._skip(_ORDER_KINDS[verdict], self.order.last_rejection)
+                return None
         self._geometry = (image.shape[1], image.shape[0])
         extra = {name: value for name, value in data.items() if name != channel and value is not None}
         return Frame(image=image, pulse_id=pulse_id, timestamp=timestamp, extra=extra)

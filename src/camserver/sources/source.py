@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -9,7 +10,12 @@ import numpy as np
 
 from camserver.protocol import Timestamp
 
-__all__ = ["Frame", "Source"]
+__all__ = ["DECODE_ERRORS", "RESYNCS", "Frame", "InputCounter", "Source", "StreamSource", "combined_counters"]
+
+#: the :meth:`StreamSource.input_counters` kind of messages that could not be decoded
+DECODE_ERRORS = "decode_errors"
+#: the kind that counts re-synchronisations of the pulse-id order (messages taken, not dropped)
+RESYNCS = "resyncs"
 
 
 @dataclass(slots=True)
@@ -54,3 +60,42 @@ class Source(Protocol):
     def read(self, timeout: float) -> Frame | None: ...
 
     def close(self) -> None: ...
+
+
+@dataclass(slots=True)
+class InputCounter:
+    """How many messages of one kind a source received and did not deliver, and the last reason."""
+
+    count: int = 0
+    last_reason: str = ""
+
+    def add(self, reason: str) -> None:
+        """Count one message, and why."""
+        self.count += 1
+        self.last_reason = reason
+
+
+def combined_counters(*groups: Mapping[str, InputCounter]) -> dict[str, InputCounter]:
+    """The counters of several readers of one stream as one set: counts added per kind, the last
+    non-empty reason kept."""
+    combined: dict[str, InputCounter] = {}
+    for group in groups:
+        for kind, counter in group.items():
+            total = combined.setdefault(kind, InputCounter())
+            total.count += counter.count
+            total.last_reason = counter.last_reason or total.last_reason
+    return combined
+
+
+@runtime_checkable
+class StreamSource(Protocol):
+    """A :class:`Source` that receives messages from a stream and says what it could not use.
+
+    :meth:`input_counters` maps a kind to its counter: :data:`DECODE_ERRORS` (messages that are not
+    valid bsread), :data:`RESYNCS` (times the pulse-id order was taken up again after a run of
+    rejections; those messages were delivered) and any number of kinds of skipped messages
+    (``pulse_id_order``, ``no_image``, ...). Decode errors and skipped messages are both in
+    :attr:`Source.dropped`.
+    """
+
+    def input_counters(self) -> Mapping[str, InputCounter]: ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 
 import zmq
 
-from camserver.errors import TransportError
+from camserver.errors import PortInUse, TransportError
 from camserver.protocol import (
     Compression,
     CompressionPolicy,
@@ -122,7 +123,8 @@ class Publisher:
                 monitor.close()
             socket.close(linger=0)
             action = "bind" if bind else "connect"
-            raise TransportError(f"cannot {action} a {self.mode} socket on {address}: {error}") from None
+            kind = PortInUse if bind and error.errno == errno.EADDRINUSE else TransportError
+            raise kind(f"cannot {action} a {self.mode} socket on {address}: {error}") from None
         self._flags = 0 if block else zmq.NOBLOCK
         self._local: LocalSender | None = None
         if local is not None:

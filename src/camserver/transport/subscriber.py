@@ -13,7 +13,7 @@ from typing import Any, Self
 import zmq
 
 from camserver.errors import DecodeError, TransportError
-from camserver.protocol import ControlMessage, Decoder, Message
+from camserver.protocol import DEFAULT_MAX_MESSAGE_BYTES, ControlMessage, Decoder, Message
 from camserver.transport.address import SocketMode, attach, normalize_address
 from camserver.transport.frame_ring import Lease
 from camserver.transport.multipart import receive_frames
@@ -35,6 +35,11 @@ def _pulse_id(frame: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+#: a jump of more pulse-id steps than this is a discontinuity (a restarted sender, a wild pulse id),
+#: not that many missed pulses
+_MAX_COUNTED_GAP = 1_000_000
+
+
 @dataclass(slots=True)
 class SubscriberStatistics:
     """What a subscriber received, and what it could not use.
@@ -43,6 +48,8 @@ class SubscriberStatistics:
     the smallest positive step seen, so a 10 Hz camera on a 100 Hz pulse-id clock counts no misses.
     ``backlog_skips`` counts messages that arrived but were passed over for a newer one because the
     reader fell more than its ``backlog_limit`` behind (their pulse ids are no gap).
+    A jump forward of more than a million steps counts as a discontinuity (``pulse_jumps``), not as
+    missed pulses: one message with a wild pulse id cannot inflate the drop count.
     """
 
     received: int = 0
@@ -55,26 +62,48 @@ class SubscriberStatistics:
     pulse_gaps: int = 0
     backlog_skips: int = 0
     out_of_order: int = 0
+    pulse_jumps: int = 0
     last_pulse_id: int | None = None
     pulse_step: int | None = None
+    highest_pulse_id: int = 0
 
     def record_pulse(self, pulse_id: int) -> None:
-        """Account a received pulse id: gaps, repeats and reversals."""
+        """Account a received pulse id: gaps, repeats and reversals.
+
+        Gaps are measured from the highest pulse id counted so far, so a message out of order (a
+        late one, or a hostile low pulse id) does not make the messages after it count as missed,
+        and a wild high one (a jump) is not taken as the new highest.
+        """
         last = self.last_pulse_id
         self.last_pulse_id = pulse_id
         if last is None:
+            self.highest_pulse_id = pulse_id
             return
-        delta = pulse_id - last
-        if delta <= 0:
+        highest = self.highest_pulse_id
+        bound = _MAX_COUNTED_GAP * (self.pulse_step or 1)
+        if pulse_id <= last:
             self.out_of_order += 1
-            return
-        step = self.pulse_step
-        if step is None or delta < step:
+            if highest - pulse_id > bound:
+                self.highest_pulse_id = pulse_id  # far back: the sender started again
+                return
+        elif (
+            last >= highest
+            and pulse_id - last <= bound
+            and (self.pulse_step is None or pulse_id - last < self.pulse_step)
+        ):
             # the stream's step is smaller than believed; later gaps are measured in it
-            self.pulse_step = step = delta
-        if delta > step:
+            self.pulse_step = pulse_id - last
+        if pulse_id <= highest:  # a repeat, or still catching up with the highest pulse id
+            return
+        gap = pulse_id - highest
+        if gap > bound:
+            self.pulse_jumps += 1  # the highest pulse id stays: a wild one does not move it
+            return
+        step = self.pulse_step or gap
+        if gap > step:
             self.pulse_gaps += 1
-            self.missed_pulses += delta // step - 1
+            self.missed_pulses += gap // step - 1
+        self.highest_pulse_id = pulse_id
 
 
 class Subscriber:
@@ -98,7 +127,7 @@ class Subscriber:
         bind: bool = False,
         queue_size: int = 10,
         receive_timeout: float | None = 1.0,
-        max_value_bytes: int = 1 << 31,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         backlog_limit: int | None = None,
         context: zmq.Context[zmq.Socket[bytes]] | None = None,
     ) -> None:
@@ -111,7 +140,7 @@ class Subscriber:
         #: what of the last message is lent rather than owned (a local stream's ring slot; None: all owned)
         self.lease: Lease | None = None
         self._pending: deque[list[Any]] = deque()
-        self._decoder = Decoder(max_value_bytes=max_value_bytes)
+        self._decoder = Decoder(max_message_bytes=max_message_bytes)
         target = normalize_address(address)  # a ConfigError before any socket exists
         context = context or zmq.Context.instance()
         socket: zmq.Socket[bytes] = context.socket(zmq.SUB if self.mode is SocketMode.SUB else zmq.PULL)

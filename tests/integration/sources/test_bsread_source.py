@@ -11,7 +11,7 @@ import pytest
 
 from camserver.errors import SourceError
 from camserver.models import BsreadCamera
-from camserver.protocol import Timestamp
+from camserver.protocol import RESYNC_AFTER, Timestamp
 from camserver.sources import BsreadSource, Frame
 from camserver.transport import Publisher
 
@@ -83,7 +83,9 @@ def test_messages_without_a_usable_image_are_counted_and_skipped(publisher: Publ
         publisher.send({"image": _IMAGE}, pulse_id=3)
         frame = _read(source)
         assert frame.pulse_id == 3
-        assert (source.counters.no_image, source.counters.not_2d, source.dropped) == (1, 1, 2)
+        counters = source.input_counters()
+        assert (counters["no_image"].count, counters["not_2d"].count, source.dropped) == (1, 1, 2)
+        assert counters["not_2d"].last_reason == "channel 'image' is not a 2-D image (shape (5,))"
     finally:
         source.close()
 
@@ -94,42 +96,82 @@ def test_ambiguous_images_without_a_channel_are_skipped(publisher: Publisher) ->
         publisher.send({"a": _IMAGE, "b": _IMAGE}, pulse_id=1)
         publisher.send({"a": _IMAGE}, pulse_id=2)
         assert _read(source).pulse_id == 2
-        assert source.counters.no_image == 1
+        assert source.counters["no_image"].count == 1
     finally:
         source.close()
 
 
+def _bsread(publisher: Publisher, **config: Any) -> BsreadSource:
+    """A ``bsread`` camera (the type that checks the order) on ``publisher``'s stream, image channel ``image``."""
+    return _open(publisher, source_type="bsread", source="CAM", url=publisher.address, mode=None, channel="image",
+                 **config)  # fmt: skip
+
+
 def test_enforce_pid_drops_pulse_ids_that_do_not_increase(publisher: Publisher) -> None:
-    source = _open(publisher, enforce_pid=True)
+    source = _bsread(publisher, check_timestamp=False, enforce_timestamp=False)
     try:
         for pulse_id in (5, 5, 4, 6):
             publisher.send({"image": _IMAGE}, pulse_id=pulse_id)
         assert [_read(source).pulse_id, _read(source).pulse_id] == [5, 6]
-        assert source.counters.pulse_id_order == 2
+        assert source.counters["pulse_id_order"].count == 2
         assert source.dropped == 2
     finally:
         source.close()
 
 
-def test_without_enforce_pid_a_channel_stream_delivers_every_message(publisher: Publisher) -> None:
-    source = _open(publisher)
+def test_one_wild_pulse_id_does_not_silence_a_bsread_camera(publisher: Publisher) -> None:
+    source = _bsread(publisher, check_timestamp=False, enforce_timestamp=False)
     try:
-        for pulse_id in (5, 4):
+        publisher.send({"image": _IMAGE}, pulse_id=100)
+        publisher.send({"image": _IMAGE}, pulse_id=2**63 - 1)
+        for pulse_id in range(101, 101 + RESYNC_AFTER + 3):
             publisher.send({"image": _IMAGE}, pulse_id=pulse_id)
-        assert [_read(source).pulse_id, _read(source).pulse_id] == [5, 4]
+        taken = [_read(source).pulse_id for _ in range(5)]
+        assert taken == [100, 2**63 - 1, 101 + RESYNC_AFTER, 102 + RESYNC_AFTER, 103 + RESYNC_AFTER]
+        counters = source.input_counters()
+        assert (counters["pulse_id_order"].count, counters["resyncs"].count) == (RESYNC_AFTER, 1)
+    finally:
+        source.close()
+
+
+@pytest.mark.parametrize("source_type", ["bschannel"])
+def test_channel_streams_deliver_every_message_even_with_the_checks_set(publisher: Publisher, source_type: str) -> None:
+    # what an ordinary psi-bsread Sender does: pulse ids from 0, timestamps from the clock
+    source = _open(publisher, source_type=source_type, enforce_pid=True, enforce_timestamp=True, check_timestamp=True)
+    try:
+        for pulse_id in (5, 4, 4):
+            publisher.send({"image": _IMAGE}, pulse_id=pulse_id, timestamp=Timestamp(100 - pulse_id, 123))
+        assert [_read(source).pulse_id for _ in range(3)] == [5, 4, 4]
+        assert source.dropped == 0
     finally:
         source.close()
 
 
 def test_enforce_timestamp_and_check_timestamp_drop_what_camserver_drops(publisher: Publisher) -> None:
-    source = _open(publisher, enforce_timestamp=True, check_timestamp=True)
+    source = _bsread(publisher)
     try:
         publisher.send({"image": _IMAGE}, pulse_id=1_000_007, timestamp=Timestamp(100, 7))
         publisher.send({"image": _IMAGE}, pulse_id=1_000_008, timestamp=Timestamp(99, 8))  # older
         publisher.send({"image": _IMAGE}, pulse_id=1_000_009, timestamp=Timestamp(101, 5))  # ns != pid
         publisher.send({"image": _IMAGE}, pulse_id=1_000_010, timestamp=Timestamp(102, 2_000_010))
         assert [_read(source).pulse_id, _read(source).pulse_id] == [1_000_007, 1_000_010]
-        assert (source.counters.timestamp_order, source.counters.timestamp_check) == (1, 1)
+        counters = source.input_counters()
+        assert (counters["timestamp_order"].count, counters["timestamp_check"].count) == (1, 1)
+        assert "check_timestamp" in counters["timestamp_check"].last_reason
+    finally:
+        source.close()
+
+
+def test_undecodable_messages_are_decode_errors_with_the_reason(publisher: Publisher) -> None:
+    source = _open(publisher, max_message_size=1000)
+    try:
+        publisher.send({"image": np.zeros((40, 40), np.uint16)}, pulse_id=1)  # 3200 bytes: beyond the limit
+        publisher.send({"image": _IMAGE}, pulse_id=2)
+        assert _read(source).pulse_id == 2
+        decode = source.input_counters()["decode_errors"]
+        assert decode.count == 1
+        assert "announces 3200 bytes, more than the limit of 1000 (max_message_size)" in decode.last_reason
+        assert source.dropped == 1
     finally:
         source.close()
 
@@ -151,7 +193,7 @@ def test_timeout_without_a_usable_image_raises_source_error(publisher: Publisher
             while time.monotonic() < deadline:
                 publisher.send({"other": _IMAGE}, pulse_id=1)
                 source.read(0.05)
-        assert source.counters.no_image >= 1
+        assert source.counters["no_image"].count >= 1
     finally:
         source.close()
 

@@ -107,3 +107,18 @@ def test_a_pipeline_writing_a_file_has_no_stream() -> None:
     )
     with pytest.raises(ConfigError, match="writes to a file"):
         resolve_stream("rec", client=client)
+
+
+def test_a_saved_pipeline_whose_camera_is_missing_says_so() -> None:
+    orphan = (
+        404,
+        {
+            "state": "error",
+            "status": "Pipeline 'orphan_sp' reads camera 'ghost', which does not exist.",
+            "error": "CameraNotFound",
+        },
+    )
+    client, seen = _routes({"/api/v1/pipeline/instance/orphan_sp": orphan})
+    with pytest.raises(CameraNotFound, match="Pipeline 'orphan_sp' reads camera 'ghost', which does not exist."):
+        resolve_stream("orphan_sp", client=client)
+    assert seen == ["GET /api/v1/pipeline/instance/orphan_sp"]  # not taken for "no such pipeline"

@@ -260,9 +260,56 @@ def test_values_larger_than_the_limit_are_refused_before_allocation() -> None:
     header = b'{"channels":[{"name":"big","type":"uint16","shape":[100000,100000]}]}'
     with pytest.raises(DecodeError, match="announces 20000000000 bytes, more than the limit"):
         Decoder().decode([_main(htype="bsr_m-1.1", hash="h"), header, b"x", STAMP_LE])
-    small = Decoder(max_value_bytes=15)
+    small = Decoder(max_message_bytes=15)
     with pytest.raises(DecodeError, match="more than the limit of 15"):
         small.decode([_main(htype="bsr_m-1.1", hash="h"), b'{"channels":[{"name":"a","shape":[2]}]}', b"", b""])
+
+
+def _zeros_message(channels: int, nbytes: int, *, limit: int) -> tuple[Decoder, list[bytes]]:
+    """A message of ``channels`` bitshuffle_lz4 uint8 channels of ``nbytes`` zeros each: tiny on the
+    wire, ``channels * nbytes`` once decompressed."""
+    image = np.zeros(nbytes, np.uint8)
+    encoder = Encoder(compression=CompressionPolicy(arrays=Compression.BITSHUFFLE_LZ4))
+    return Decoder(max_message_bytes=limit), _frames({f"c{index}": image for index in range(channels)}, encoder)
+
+
+def test_a_message_declaring_more_than_the_limit_in_total_is_refused_before_decompression() -> None:
+    # each channel alone is within the limit; together they are not (the 2 x 1 GiB attack, scaled down)
+    decoder, frames = _zeros_message(2, 600_000, limit=1_000_000)
+    assert sum(len(frame) for frame in frames) < 20_000
+    with pytest.raises(DecodeError, match="declares 1200000 bytes of values, more than the limit of 1000000"):
+        decoder.decode(frames)
+    fits, frames = _zeros_message(1, 600_000, limit=1_000_000)
+    assert _decode(frames, fits)["c0"].nbytes == 600_000
+
+
+def test_only_channels_with_a_value_count_towards_the_limit() -> None:
+    decoder, frames = _zeros_message(2, 600_000, limit=1_000_000)
+    frames[4], frames[5] = b"", b""  # the second channel has no value in this message
+    message = _decode(frames, decoder)
+    assert message["c0"].nbytes == 600_000
+    assert message["c1"] is None
+
+
+def test_compressed_strings_cannot_go_beyond_the_limit() -> None:
+    text = "x" * 50_000
+    encoder = Encoder(compression=CompressionPolicy(scalars=Compression.BITSHUFFLE_LZ4))
+    frames = _frames({"s": text}, encoder)
+    with pytest.raises(DecodeError, match="more than the 10000 allowed here"):
+        Decoder(max_message_bytes=10_000).decode(frames)
+    uncompressed = _frames({"s": text})
+    with pytest.raises(DecodeError, match="a string of 50000 bytes takes the message beyond the limit of 10000"):
+        Decoder(max_message_bytes=10_000).decode(uncompressed)
+    assert _decode(frames, Decoder(max_message_bytes=60_000))["s"] == text
+
+
+def test_a_data_header_that_decompresses_beyond_its_bound_is_refused() -> None:
+    document = b'{"htype":"bsr_d-1.1","channels":[{"name":"x"}],"pad":"' + b" " * (9 * 1024 * 1024) + b'"}'
+    frame = bitshuffle_lz4_encode(np.frombuffer(document, np.uint8)).tobytes()
+    assert len(frame) < len(document) // 100
+    main = _main(htype="bsr_m-1.1", hash="h", dh_compression="bitshuffle_lz4")
+    with pytest.raises(DecodeError, match=f"bitshuffle_lz4 frame holds {len(document)} bytes, more than the 8388608"):
+        Decoder().decode([main, frame, VALUE_X, STAMP_LE])
 
 
 # -- what is refused ----------------------------------------------------------------------------------
@@ -287,7 +334,14 @@ def _with(**changes: Any) -> bytes:
         pytest.param([b" " * 70_000 + b"{}"], "implausibly large", id="main-too-large"),
         pytest.param([_with(htype=...)], "no htype string", id="no-htype"),
         pytest.param([_with(htype=5)], "no htype string", id="htype-number"),
-        pytest.param([_with(pulse_id=-1)], "pulse_id is negative", id="negative-pulse-id"),
+        pytest.param([_with(pulse_id=-1)], "pulse_id -1 is outside 0..2\\*\\*64-1", id="negative-pulse-id"),
+        pytest.param([_with(pulse_id=2**64)], "pulse_id 18446744073709551616 is outside", id="pulse-id-beyond-uint64"),
+        pytest.param(
+            [_with(global_timestamp={"sec": 2**63, "ns": 0})],
+            "sec=9223372036854775808 is outside",
+            id="sec-beyond-int64",
+        ),
+        pytest.param([_with(global_timestamp={"sec": -1, "ns": 0})], "sec=-1 is outside", id="negative-sec"),
         pytest.param([_with(pulse_id=1.5)], "'pulse_id' is not an integer", id="fractional-pulse-id"),
         pytest.param([_with(pulse_id="1")], "'pulse_id' is not an integer", id="string-pulse-id"),
         pytest.param([_with(pulse_id=True)], "'pulse_id' is missing or not an integer", id="bool-pulse-id"),

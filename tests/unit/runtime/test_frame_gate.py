@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from camserver.models.pipeline import PipelineConfig
-from camserver.protocol import Timestamp
+from camserver.protocol import RESYNC_AFTER, Timestamp
 from camserver.runtime.frame_gate import FrameGate, Verdict
 
 
@@ -68,3 +68,20 @@ def test_check_timestamp_requires_matching_pid_and_nanoseconds() -> None:
     frame_gate = gate(check_timestamp=True)
     assert frame_gate.check(1_000_123, Timestamp(5, 123)) is Verdict.PROCESS
     assert frame_gate.check(1_000_124, Timestamp(5, 999)) is Verdict.OUT_OF_ORDER
+
+
+def test_the_order_checks_count_by_kind_and_resynchronise_after_a_wild_pulse_id() -> None:
+    frame_gate = gate(enforce_pid=True)
+    result = verdicts(frame_gate, [1, 2, 2**63 - 1, *range(3, 3 + RESYNC_AFTER + 2)])
+    assert result.count(Verdict.OUT_OF_ORDER) == RESYNC_AFTER
+    assert result[-2:] == [Verdict.PROCESS, Verdict.PROCESS]
+    assert frame_gate.counters["pulse_id_order"].count == RESYNC_AFTER
+    assert frame_gate.counters["resyncs"].count == 1
+    assert "following the stream again from pulse id" in frame_gate.counters["resyncs"].last_reason
+
+
+def test_check_timestamp_rejections_are_counted_with_the_reason() -> None:
+    frame_gate = gate(check_timestamp=True)
+    frame_gate.check(1_000_124, Timestamp(5, 999))
+    counter = frame_gate.counters["timestamp_check"]
+    assert (counter.count, counter.last_reason) == (1, "pulse id 1000124 does not match its timestamp 5.000000999")

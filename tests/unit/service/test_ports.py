@@ -269,3 +269,35 @@ def test_reclaim_asks_only_about_owners_past_their_grace(clock: Clock) -> None:
     allocator.reclaim(is_active, grace=60.0)
 
     assert asked == ["camera/old"]
+
+
+def test_an_instance_gets_its_port_back_while_its_old_connections_are_in_time_wait() -> None:
+    allocator, _ = allocator_over_free_ports(2)
+    port = allocator.allocate("camera/a")
+    # the instance's stream (ZMQ binds with SO_REUSEADDR) with a client connected; the instance ends
+    # first (stopped or killed), so its side of the connection stays in TIME-WAIT for a minute
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((HOST, port))
+    listener.listen(1)
+    client = socket.create_connection((HOST, port))
+    accepted, _ = listener.accept()
+    accepted.close()
+    listener.close()
+    client.close()
+    with pytest.raises(OSError, match="in use"), socket.socket(socket.AF_INET, socket.SOCK_STREAM) as plain:
+        plain.bind((HOST, port))  # the premise: a bind without SO_REUSEADDR is refused now
+    allocator.release("camera/a")
+    assert allocator.allocate("camera/a") == port
+    assert allocator.allocate("camera/b") != port
+
+
+def test_a_port_taken_elsewhere_is_not_preferred_again() -> None:
+    allocator, ports = allocator_over_free_ports(3)
+    first = allocator.allocate("camera/a")
+    allocator.taken_elsewhere("camera/a", first)
+    second = allocator.allocate("camera/a")
+    assert second != first
+    allocator.release("camera/a")
+    assert allocator.allocate("camera/a") == second  # the last port it had is preferred again
+    assert allocator.allocate("camera/b") in ports

@@ -32,8 +32,28 @@ def test_channel_streams_subscribe_to_source_and_find_the_image_themselves() -> 
     assert source.timeout is None
 
 
-def test_channel_streams_run_the_checks_the_config_sets_and_take_mode_and_timeout() -> None:
-    source = _source(source="tcp://127.0.0.1:9001", source_type="bschannel", mode="pull", enforce_pid=True, timeout=2.5)
+def test_channel_streams_never_check_the_order_whatever_the_config_says() -> None:
+    # CamServer applies enforce_pid, enforce_timestamp and check_timestamp in process_bsread_camera only
+    source = _source(
+        source="tcp://127.0.0.1:9001",
+        source_type="bschannel",
+        mode="pull",
+        enforce_pid=True,
+        enforce_timestamp=True,
+        check_timestamp=True,
+        timeout=2.5,
+    )
     assert source.mode is SocketMode.PULL
-    assert source.checks == {"enforce_pid": True, "enforce_timestamp": False, "check_timestamp": False}
+    assert source.checks == {"enforce_pid": False, "enforce_timestamp": False, "check_timestamp": False}
     assert source.timeout == 2.5
+
+
+def test_bsread_checks_can_be_switched_off_one_by_one() -> None:
+    source = _source(source="CAM1", source_type="bsread", url="tcp://127.0.0.1:9000", check_timestamp=False)
+    assert source.checks == {"enforce_pid": True, "enforce_timestamp": True, "check_timestamp": False}
+
+
+def test_max_message_size_reaches_the_receiver() -> None:
+    assert _source(source="tcp://127.0.0.1:9001", source_type="bschannel").max_message_bytes == 256 * 1024 * 1024
+    limited = _source(source="tcp://127.0.0.1:9001", source_type="bschannel", max_message_size=4_000_000)
+    assert limited.max_message_bytes == 4_000_000
