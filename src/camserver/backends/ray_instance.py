@@ -107,7 +107,7 @@ class InstanceActor:
         self.lock = threading.Lock()
         self.channel = _Channel(self)
         psutil.cpu_percent(None)  # the first figure is measured from here
-        self.note("INFO", f"started on node {self.node} ({address}), process {os.getpid()}")
+        self.note("INFO", f"started process {os.getpid()} on node {self.node} ({address})")
         self.thread = threading.Thread(target=self._run, name=f"camserver-{spec.key}", daemon=True)
         self.thread.start()
 
