@@ -7,9 +7,6 @@ one cluster (about 10 s to start on two cores); each module gets servers of its 
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +15,8 @@ from typing import Any
 import psutil
 import pytest
 
+from camserver.testing.ray_cluster import RayTestCluster
 from camserver.testing.server import RunningServer, running_server
-from tests.cluster.ray_cluster import RayTestCluster
 
 pytest.importorskip("ray")
 
@@ -36,15 +33,12 @@ def _actor_processes() -> set[int]:
 
 @pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[RayTestCluster]:
-    """Nodes srv1-srv3 on 127.0.0.2-4, 1000 Mbit/s each; Ray's files in a folder of this run."""
-    temporary = tempfile.mkdtemp(prefix="rt", dir="/tmp")  # short: Ray's socket paths have a length limit
-    os.environ["RAY_TMPDIR"] = temporary
+    """Nodes srv1-srv3 on 127.0.0.2-4, 1000 Mbit/s each."""
     cluster = RayTestCluster.start()
     try:
         yield cluster
     finally:
         cluster.shutdown()
-        shutil.rmtree(temporary, ignore_errors=True)
 
 
 @pytest.fixture(scope="module", autouse=True)

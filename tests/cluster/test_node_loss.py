@@ -11,9 +11,9 @@ import pytest
 from cam_server_client import PipelineClient
 
 from camserver.models.instance import InstanceState
+from camserver.testing.ray_cluster import NODES, RayTestCluster
 from camserver.testing.server import RunningServer
 from tests.cluster.conftest import ray_server
-from tests.cluster.ray_cluster import NODES, RayTestCluster
 from tests.cluster.test_placement_on_ray import free_port
 from tests.system.conftest import SIMULATION
 from tests.system.waiting import wait_for

@@ -15,10 +15,10 @@ from bsread import SUB, Source
 from cam_server_client import CamClient, PipelineClient
 
 from camserver.models.instance import InstanceState
+from camserver.testing.ray_cluster import NODES
 from camserver.testing.server import RunningServer
 from camserver.transport import host_port
 from tests.cluster.conftest import ray_server
-from tests.cluster.ray_cluster import NODES
 from tests.system.conftest import SIMULATION
 from tests.system.waiting import wait_for
 

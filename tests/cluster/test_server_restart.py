@@ -10,10 +10,10 @@ from bsread import SUB, Source
 from cam_server_client import CamClient, PipelineClient
 
 from camserver.models.instance import InstanceState
+from camserver.testing.ray_cluster import RayTestCluster
 from camserver.testing.server import running_server
 from camserver.transport import host_port
 from tests.cluster.conftest import ray_server
-from tests.cluster.ray_cluster import RayTestCluster
 from tests.system.conftest import SIMULATION
 
 pytestmark = [pytest.mark.system, pytest.mark.cluster]
