@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import platform
 import socket
 import time
 from pathlib import Path
@@ -32,6 +33,9 @@ __all__ = ["DataLayout", "Services", "make_backend"]
 
 logger = logging.getLogger("camserver.server")
 
+#: the address of the Ray head a server on loopback starts for itself (Linux routes all of 127/8 to lo)
+_LOOPBACK_HEAD = "127.0.0.2"
+
 
 class DataLayout:
     """Folders of the data directory, named as in a CamServer ``configuration`` folder so one can
@@ -58,11 +62,14 @@ def make_backend(settings: ServerSettings) -> Backend:
     from camserver.backends.ray_backend import RayBackend
     from camserver.backends.ray_options import head_options
 
-    head = head_options(
-        settings.node_name or socket.gethostname(),
-        settings.node_bandwidth,
-        None if settings.host in ("0.0.0.0", "::", "") else settings.host,
-    )
+    address: str | None = settings.host
+    if settings.host in ("0.0.0.0", "::", ""):
+        address = None  # Ray's choice: the host's network address
+    elif settings.loopback_only and platform.system() == "Linux":
+        # Ray replaces 127.0.0.1 by the host's network address, which would open its daemons and the
+        # instances' streams to the network; another loopback address keeps all of it on this host
+        address = _LOOPBACK_HEAD
+    head = head_options(settings.node_name or socket.gethostname(), settings.node_bandwidth, address)
     return RayBackend(address=settings.ray_address, namespace=settings.ray_namespace, head=head)
 
 
