@@ -89,10 +89,8 @@ class RayBackend:
         self._owns_ray = not ray.is_initialized()
         if self._owns_ray:
             common: dict[str, Any] = {"namespace": namespace, "log_to_driver": False, "logging_level": logging.WARNING}
-            if address:
-                ray.init(address=address, **common)
-            else:
-                ray.init(**common, **(head or {}))
+            # "local": a new head, never a cluster named by RAY_ADDRESS or a stale file of Ray's
+            ray.init(address=address or "local", **common, **({} if address else head or {}))
         self._remote: Any = ray.remote(InstanceActor)
         self._records: dict[str, _Record] = {}
         self._lock = threading.Lock()
