@@ -1,7 +1,7 @@
-"""Fixtures of the cluster tests: one three-node Ray cluster for the whole run, and servers on it.
+"""Fixtures of the cluster tests: one three-node Ray cluster for all of them, and servers on it.
 
 Every module here is marked ``cluster``: ``pytest -m "not cluster"`` leaves them out. They share
-one cluster (about 10 s to start on two cores); each module gets servers of its own namespace.
+one cluster (10-30 s to start on two cores); each module gets servers of its own namespace.
 """
 
 from __future__ import annotations
@@ -31,9 +31,10 @@ def _actor_processes() -> set[int]:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def ray_cluster() -> Iterator[RayTestCluster]:
-    """Nodes srv1-srv3 on 127.0.0.2-4, 1000 Mbit/s each."""
+    """Nodes srv1-srv3 on 127.0.0.2-4, 1000 Mbit/s each; stopped after the last cluster test (its
+    gigabyte of memory is not kept for the rest of the run)."""
     cluster = RayTestCluster.start()
     try:
         yield cluster

@@ -121,6 +121,8 @@ class RayBackend:
             self._fail(record, f"not started within {timeout:g} s: no node took it in time{where}")
         except RayError as error:
             self._fail(record, f"its actor failed: {error}")
+        if record.info.state is InstanceState.STARTING:  # the actor runs, its instance did not start in time
+            self._fail(record, f"did not start within {timeout:g} s")
         if record.info.state is InstanceState.FAILED:
             self._reap(record)
         return record.info
@@ -128,7 +130,9 @@ class RayBackend:
     def stop(self, key: str, *, timeout: float = 10.0) -> InstanceInfo:
         record = self._get(key)
         handle = record.handle
-        if handle is not None:
+        if handle is not None and record.node_id is None:  # never placed (waiting for its node): nothing to stop
+            self._reap(record)
+        elif handle is not None:
             try:
                 handle.stop.remote()
                 self._update(record, ray.get(handle.wait_ended.remote(timeout), timeout=timeout + _CALL_TIMEOUT))
