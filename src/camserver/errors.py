@@ -22,6 +22,7 @@ builtin exception a Python user would expect, so ``except KeyError`` still catch
     ├── SourceError (ConnectionError)            a camera source is offline or misbehaves
     ├── ProcessingError (RuntimeError)           processing of one frame failed
     ├── InstanceError (RuntimeError)             an instance failed to start or died
+    │   └── PlacementError                       no node may take it (rules, lost nodes, capacity)
     └── Timeout (TimeoutError)                   something did not happen in time
 
 The REST API maps each class to an HTTP status in one table; the client raises the same class again
@@ -43,6 +44,7 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "PipelineNotFound",
+    "PlacementError",
     "PortInUse",
     "ProcessingError",
     "ProtocolError",
@@ -133,6 +135,11 @@ class ProcessingError(CamServerError, RuntimeError):
 
 class InstanceError(CamServerError, RuntimeError):
     """An instance failed to start, or ended with an error."""
+
+
+class PlacementError(InstanceError):
+    """No node may take the instance: the placement rules, lost nodes or their network capacity
+    leave none; the message names the rule or the figures."""
 
 
 class Timeout(CamServerError, TimeoutError):

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from camserver import __version__
-from camserver.api import cameras, instances, logs, pipelines, viewer
+from camserver.api import cameras, instances, logs, nodes, pipelines, proxy, viewer
 from camserver.api.envelope import install_error_handlers
 from camserver.api.web_page import mount_web_page
 from camserver.service import ServerSettings, Services
@@ -24,11 +24,18 @@ CamServer's do, in its `{"state", "status", ...}` envelope, with real HTTP statu
 """
 
 
-def build_app(settings: ServerSettings, *, services: Services | None = None, server_url: str | None = None) -> FastAPI:
+def build_app(
+    settings: ServerSettings,
+    *,
+    services: Services | None = None,
+    server_url: str | None = None,
+    pipeline_port: int | None = None,
+) -> FastAPI:
     """The application for ``settings``; its lifespan starts and closes the services.
 
     ``server_url`` is the address instances use to reach this API (default: host and port of the
-    settings).
+    settings). ``pipeline_port`` is the port (bound) on which ``/api/v1/proxy`` answers for
+    pipelines (default: the settings' ``pipeline_port``).
     """
     owned = services is None
     state = services or Services(settings)
@@ -54,12 +61,16 @@ def build_app(settings: ServerSettings, *, services: Services | None = None, ser
         redoc_url=None,
     )
     app.state.services = state
+    app.state.pipeline_port = pipeline_port if pipeline_port is not None else settings.pipeline_port
     app.state.viewer_hub = viewer_hub
     install_error_handlers(app)
     app.include_router(cameras.router)
     app.include_router(pipelines.router)
     app.include_router(logs.router)
     app.include_router(instances.router)
+    app.include_router(nodes.router)
+    app.include_router(proxy.router)
+    app.include_router(proxy.client_paths)
     app.include_router(viewer.router)
     mount_web_page(app)
     return app

@@ -51,9 +51,13 @@ def config_names(service: Deps) -> dict[str, Any]:
 
 
 @router.get("/{name}", summary="Stream address of a camera, starting its instance if needed")
-def stream(name: str, service: Deps) -> dict[str, Any]:
+def stream(
+    name: str,
+    service: Deps,
+    node: Annotated[str | None, Query(description="cluster: the asker's node; local_stream only if on it")] = None,
+) -> dict[str, Any]:
     address = service.cameras.stream(name)
-    local = service.cameras.local_stream(name)  # camserver's own pipelines read this one on this host
+    local = service.cameras.local_stream(name, node=node)  # camserver's own pipelines read this one on its node
     return ok(stream=address, **({"local_stream": local} if local else {}))
 
 

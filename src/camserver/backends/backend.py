@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from camserver.backends.placement import Placement
 from camserver.models.instance import InstanceInfo, InstanceSpec
+from camserver.models.node import NodeInfo
 
 __all__ = ["Backend"]
 
@@ -14,10 +16,17 @@ class Backend(Protocol):
 
     Instances are named by their key (``camera/<id>``, ``pipeline/<id>``: :attr:`InstanceSpec.key`).
     ``start`` returns once the instance streams (state ``running`` with a stream address) or has
-    failed (state ``failed`` with the reason); it never leaves a half-started instance behind.
+    failed (state ``failed`` with the reason); it never leaves a half-started instance behind. The
+    one exception is a permanent instance pinned to a node that is gone: it is left waiting for
+    that node (state ``starting``, the reason says so).
     """
 
-    def start(self, spec: InstanceSpec, *, timeout: float = 30.0) -> InstanceInfo: ...
+    #: ``local`` or ``ray``
+    name: str
+
+    def start(
+        self, spec: InstanceSpec, *, timeout: float = 30.0, placement: Placement | None = None
+    ) -> InstanceInfo: ...
 
     def stop(self, key: str, *, timeout: float = 10.0) -> InstanceInfo: ...
 
@@ -36,6 +45,8 @@ class Backend(Protocol):
 
     def forget(self, key: str) -> None: ...
 
-    def nodes(self) -> list[dict[str, Any]]: ...
+    def nodes(self) -> list[NodeInfo]:
+        """The nodes instances may run on, alive or lost, with their load."""
+        ...
 
     def close(self, *, timeout: float = 10.0) -> None: ...

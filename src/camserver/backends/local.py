@@ -25,6 +25,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from camserver.backends.placement import Placement
 from camserver.errors import ConfigError, Conflict, InstanceNotFound
 from camserver.models.instance import (
     ExitCode,
@@ -33,6 +34,7 @@ from camserver.models.instance import (
     InstanceState,
     InstanceStatistics,
 )
+from camserver.models.node import NodeInfo
 from camserver.runtime import entry
 from camserver.runtime.control import (
     ConfigAppliedReport,
@@ -141,7 +143,10 @@ class _Instance:
 
 
 class LocalBackend:
-    """Starts, stops and supervises instance processes on this host."""
+    """Starts, stops and supervises instance processes on this host (one node: placement rules
+    have nothing to choose from)."""
+
+    name = "local"
 
     def __init__(self, *, preload: Sequence[str] = DEFAULT_PRELOAD, log_size: int = 1000) -> None:
         # One OpenMP thread per instance: bitshuffle's OpenMP threads would fight over the cores.
@@ -172,7 +177,7 @@ class LocalBackend:
 
     # -- the Backend interface ---------------------------------------------------------------
 
-    def start(self, spec: InstanceSpec, *, timeout: float = 30.0) -> InstanceInfo:
+    def start(self, spec: InstanceSpec, *, timeout: float = 30.0, placement: Placement | None = None) -> InstanceInfo:
         with self._lock:
             previous = self._instances.get(spec.key)
         if previous is not None and previous.alive and previous.state is InstanceState.FAILED:
@@ -248,10 +253,18 @@ class LocalBackend:
             if instance is not None and not instance.alive and instance.restart_at is None:
                 del self._instances[key]
 
-    def nodes(self) -> list[dict[str, Any]]:
+    def nodes(self) -> list[NodeInfo]:
         with self._lock:
-            active = sum(1 for instance in self._instances.values() if instance.alive)
-        return [{"name": "local", "host": socket.gethostname(), "cpus": os.cpu_count(), "instances": active}]
+            active = [instance.spec for instance in self._instances.values() if instance.alive]
+        return [
+            NodeInfo(
+                name="local",
+                address=socket.gethostname(),
+                instances=len(active),
+                cameras=sorted(spec.instance_id for spec in active if spec.kind.value == "camera"),
+                pipelines=sorted(spec.instance_id for spec in active if spec.kind.value == "pipeline"),
+            )
+        ]
 
     def close(self, *, timeout: float = 10.0) -> None:
         """Stop every instance (in parallel), then the supervisor."""

@@ -9,6 +9,7 @@ import typer
 from camserver.cli import background, cameras, instances, pipelines
 from camserver.cli.check_config import check_config
 from camserver.cli.connection import DEFAULT_SERVER, Connection
+from camserver.cli.node import node
 from camserver.cli.record import record
 from camserver.cli.serve import serve
 from camserver.cli.stream import stream
@@ -30,6 +31,7 @@ app.command()(stream)
 app.command()(record)
 app.add_typer(background.app)
 app.command("check-config")(check_config)
+app.command()(node)
 
 
 def _show_version(version: bool) -> None:

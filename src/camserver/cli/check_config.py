@@ -2,7 +2,9 @@
 
 Checks every camera config in ``camera_config/`` and every pipeline config in
 ``pipeline_config/`` as the server would load them, the backgrounds they name in
-``background_config/``, the cameras pipelines read from, and ``permanent_instances.json``.
+``background_config/``, the cameras pipelines read from, ``permanent_instances.json`` and the
+placement rules of ``servers.json`` (servers named twice, instances or cameras fixed twice or on a
+disabled server, ports given twice, cameras that do not exist, servers that are not nodes).
 Unknown keys (kept but not used) and keys disabled with a leading ``_`` are reported as notes,
 not errors, as CamServer's own configs use them.
 """
@@ -167,30 +169,60 @@ def _check_permanent(path: Path, pipelines: set[str], reports: list[ConfigReport
             report.problems.append(f"instance '{instance}' names pipeline '{name}', which does not exist")
 
 
-def _check_servers(path: Path, reports: list[ConfigReport]) -> None:
+def _check_servers(
+    path: Path,
+    reports: list[ConfigReport],
+    *,
+    configs: set[str],
+    cameras: set[str] | None,
+    nodes: set[str] | None,
+    taken: dict[int, str],
+) -> None:
+    """Check a ``servers.json``: its rules (see :meth:`ServerPool.check`), the cameras its
+    ``cameras`` lists name, the nodes its servers must be (``nodes``), and ports that the other
+    file (``taken``: ``{port: where}``) gives already."""
+    from camserver.errors import ConfigError
+    from camserver.service.server_pool import ServerPool
+
     report = ConfigReport(f"{path.parent.name}/{path.name}")
     reports.append(report)
     data = _read_json(path, report)
-    if data is not None and not isinstance(data, dict):
+    if data is None:
+        return
+    try:
+        pool = ServerPool.from_json(data)
+    except ConfigError:
         report.problems.append("must hold a JSON object {server url: placement rules}")
+        return
+    report.problems += pool.check(cameras=cameras, nodes=nodes)
+    report.notes += pool.notes(configs=configs)
+    for port, instance in pool.ports().items():
+        if port in taken:
+            report.problems.append(f"port {port} of '{instance}' is given to {taken[port]} already")
+        taken.setdefault(port, f"'{instance}' in {report.path}")
 
 
-def check_folder(folder: Path, *, backgrounds: Path | None = None) -> list[ConfigReport]:
-    """Check a configuration folder; one report per file, in folder and name order."""
+def check_folder(folder: Path, *, backgrounds: Path | None = None, nodes: set[str] | None = None) -> list[ConfigReport]:
+    """Check a configuration folder; one report per file, in folder and name order. ``nodes``: the
+    server names of a cluster's nodes, which the servers of ``servers.json`` must be."""
     camera_folder, pipeline_folder = folder / "camera_config", folder / "pipeline_config"
     background_store = _Backgrounds(backgrounds or folder / "background_config")
     reports: list[ConfigReport] = []
     cameras: set[str] | None = None
+    ports: dict[int, str] = {}  # fixed ports are one range across cameras and pipelines of a cluster
     if camera_folder.is_dir():
         cameras = _check_cameras(camera_folder, background_store, reports)
         if (camera_folder / SERVERS).is_file():
-            _check_servers(camera_folder / SERVERS, reports)
+            names = {path.stem for path in camera_folder.glob("*.json")}
+            _check_servers(camera_folder / SERVERS, reports, configs=names, cameras=None, nodes=nodes, taken=ports)
     if pipeline_folder.is_dir():
         pipelines = _check_pipelines(pipeline_folder, cameras, background_store, reports)
         if (pipeline_folder / PERMANENT).is_file():
             _check_permanent(pipeline_folder / PERMANENT, pipelines, reports)
         if (pipeline_folder / SERVERS).is_file():
-            _check_servers(pipeline_folder / SERVERS, reports)
+            _check_servers(
+                pipeline_folder / SERVERS, reports, configs=pipelines, cameras=cameras, nodes=nodes, taken=ports
+            )
     return reports
 
 
@@ -202,13 +234,19 @@ def check_config(
         Path | None, typer.Option(help="background folder (default: FOLDER/background_config)")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="print only the files with problems")] = False,
+    nodes: Annotated[
+        str | None,
+        typer.Option(help="comma-separated server names of the cluster's nodes, which servers.json's servers must be"),
+    ] = None,
 ) -> None:
-    """Validate every camera and pipeline config of a configuration folder, without a server."""
+    """Validate every camera and pipeline config of a configuration folder, and its servers.json
+    placement rules, without a server."""
     if not folder.is_dir():
         fail(f"{folder} is not a folder", EXIT_USAGE)
     if not (folder / "camera_config").is_dir() and not (folder / "pipeline_config").is_dir():
         fail(f"{folder} has neither camera_config/ nor pipeline_config/", EXIT_USAGE)
-    reports = check_folder(folder, backgrounds=backgrounds)
+    node_names = {name.strip() for name in nodes.split(",") if name.strip()} if nodes is not None else None
+    reports = check_folder(folder, backgrounds=backgrounds, nodes=node_names)
     for report in reports:
         if quiet and report.valid:
             continue

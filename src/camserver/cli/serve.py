@@ -64,8 +64,19 @@ def serve(
     ] = False,
     config: Annotated[Path | None, typer.Option(help="settings file (TOML or JSON)")] = None,
     log_level: Annotated[str | None, typer.Option(help="CRITICAL, ERROR, WARNING, INFO or DEBUG")] = None,
+    backend: Annotated[
+        str | None, typer.Option(help="local (processes on this host, default) or ray (a Ray cluster)")
+    ] = None,
+    ray_address: Annotated[
+        str | None, typer.Option(help="ray: host:port of the cluster's head to join (default: start one here)")
+    ] = None,
+    pipeline_port: Annotated[
+        int | None,
+        typer.Option(help="a second port, where /api/v1/proxy answers for pipelines (CamServer's 8889)"),
+    ] = None,
 ) -> None:
-    """Serve cameras and pipelines over REST on one port; instances run as child processes."""
+    """Serve cameras and pipelines over REST on one port; instances run as child processes (or as
+    actors on a Ray cluster with --backend ray)."""
     import uvicorn
 
     from camserver.api import build_app
@@ -80,6 +91,9 @@ def serve(
             "data_dir": data_dir,
             "token": token,
             "log_level": log_level.upper() if log_level else None,
+            "backend": backend,
+            "ray_address": ray_address,
+            "pipeline_port": pipeline_port,
         }.items()
         if value is not None
     }
@@ -103,19 +117,28 @@ def serve(
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
-    try:
-        listener = _open_socket(settings.host, settings.port)
-    except OSError as error:
-        typer.echo(f"error: cannot listen on {settings.host}:{settings.port}: {error}", err=True)
-        raise typer.Exit(2) from None
-    bound_port = listener.getsockname()[1]
+    listeners = []
+    for port_wanted in (settings.port, settings.pipeline_port):
+        if port_wanted is None:
+            continue
+        try:
+            listeners.append(_open_socket(settings.host, port_wanted))
+        except OSError as error:
+            typer.echo(f"error: cannot listen on {settings.host}:{port_wanted}: {error}", err=True)
+            raise typer.Exit(2) from None
+    bound_port = listeners[0].getsockname()[1]
+    pipeline_bound = listeners[1].getsockname()[1] if len(listeners) > 1 else None
     shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
     local_host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else shown_host
-    app = build_app(settings, server_url=f"http://{local_host}:{bound_port}")
+    if settings.backend == "ray" and settings.host in ("0.0.0.0", ""):
+        local_host = settings.stream_host  # instances on other nodes reach the API there
+    app = build_app(settings, server_url=f"http://{local_host}:{bound_port}", pipeline_port=pipeline_bound)
     typer.echo(f"camserver listening on http://{shown_host}:{bound_port} (data in {settings.data_dir})", err=True)
+    if pipeline_bound is not None:
+        typer.echo(f"camserver pipeline proxy on http://{shown_host}:{pipeline_bound}", err=True)
     # JPEG frames of the viewer do not compress: per-message deflate would only cost time
     uvicorn_config = uvicorn.Config(
         app, log_level=settings.log_level.lower(), access_log=False, ws_per_message_deflate=False
     )
     server = _server(uvicorn_config)
-    server.run(sockets=[listener])
+    server.run(sockets=listeners)

@@ -85,6 +85,14 @@ class InstanceSpec(BaseModel):
         default_factory=dict,
         description="pipelines: the local stream of the input pipeline on this host, under input_streams' key",
     )
+    local_streams_node: str | None = Field(
+        None,
+        description="cluster: the node on which camera_local_stream and input_local_streams exist; an instance "
+        "placed on another node reads its input over TCP instead",
+    )
+    node: str | None = Field(
+        None, description="cluster: the node the instance runs on, set by the backend where it starts it"
+    )
     background_file: str | None = Field(None, description="the .npy background to subtract, resolved")
     background_dir: str | None = None
     ipc_dir: str | None = Field(None, description="folder for ipc:// stream sockets (protocol: ipc)")

@@ -19,6 +19,7 @@ class CameraResolver:
 
     def __init__(self, spec: InstanceSpec, *, timeout: float = 10.0) -> None:
         self.server_url = spec.server_url
+        self.node = spec.node
         self.timeout = timeout
         config = spec.config
         own_input = spec.input_streams.get("input") or config.get("input_stream")
@@ -26,11 +27,16 @@ class CameraResolver:
 
     def resolve(self, camera: str, current: str) -> tuple[str, str | None]:
         """The camera's stream address now and its local stream (shared memory, None if it has
-        none); ``current`` and None if the server cannot be asked."""
+        none, or it is on another node of a cluster); ``current`` and None if the server cannot be
+        asked."""
         if not self.server_url or not camera:
             return current, None
         try:
-            response = httpx.get(f"{self.server_url.rstrip('/')}/api/v1/cam/{camera}", timeout=self.timeout)
+            response = httpx.get(
+                f"{self.server_url.rstrip('/')}/api/v1/cam/{camera}",
+                params={"node": self.node} if self.node else None,  # its local stream only if on this node
+                timeout=self.timeout,
+            )
             body = response.json()
         except (httpx.HTTPError, ValueError) as error:
             logger.warning("cannot ask the server for camera %s: %s", camera, error)

@@ -53,10 +53,10 @@ _SEND_RETRY = 0.25
 #: a pipeline that processes each frame (``processing``, ``stream``) of a subscribed (SUB) input and
 #: falls this many messages behind takes the newest and counts the others as input drops: under
 #: overload it keeps its own full rate on fresh frames (where ZMQ would drop the newest at the
-#: high-water mark); a shorter backlog (a pause of 160 ms at 100 Hz) is worked off in order. A
+#: high-water mark); a shorter backlog (a pause of 300 ms at 100 Hz) is worked off in order. A
 #: local stream lowers the limit to what its ring holds. A PULL input is lossless (its sender
 #: waits), so nothing is passed over there.
-_BACKLOG_LIMIT = 16
+_BACKLOG_LIMIT = 30
 _NEWEST_FIRST = frozenset({"processing", "stream"})
 #: a received message, what a second stream added to it, and the lease of a frame lent from a ring
 Item = tuple[Message, Mapping[str, Any] | None, Lease | None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections import defaultdict
@@ -25,11 +26,14 @@ from camserver.models.camera import CameraConfig
 from camserver.models.instance import InstanceInfo, InstanceKind, InstanceSpec, InstanceState, instance_key
 from camserver.runtime.camera_transform import CameraTransform
 from camserver.service.backgrounds import BackgroundStore
-from camserver.service.config_store import ConfigStore
+from camserver.service.config_store import ConfigStore, write_json_atomically
 from camserver.service.local_streams import local_stream_address
 from camserver.service.permanent_instances import read_permanent_instances
+from camserver.service.placement import PlacementRequest
+from camserver.service.placer import Placer
 from camserver.service.ports import PORT_ATTEMPTS, PortAllocator, port_taken
 from camserver.service.settings import ServerSettings
+from camserver.service.stream_bandwidth import camera_bandwidth
 from camserver.sources import create_source
 from camserver.transport import Subscriber
 
@@ -52,9 +56,11 @@ class CameraManager:
         ports: PortAllocator,
         backgrounds: BackgroundStore,
         settings: ServerSettings,
+        placer: Placer,
         user_scripts: Path | None = None,
     ) -> None:
         self.store = store
+        self.placer = placer
         self.backend = backend
         self.ports = ports
         self.backgrounds = backgrounds
@@ -158,7 +164,8 @@ class CameraManager:
             )
         key = instance_key(InstanceKind.CAMERA, name)
         self.ports.reclaim(self._owner_active)
-        port = None if config.protocol == "ipc" else config.port or self.ports.allocate(key)
+        fixed = self.placer.fixed_port("camera", name)  # servers.json's "name:port"
+        port = None if config.protocol == "ipc" else fixed or config.port or self.ports.allocate(key)
         ipc_dir = self.settings.data_dir / "ipc"
         if config.protocol == "ipc":
             ipc_dir.mkdir(parents=True, exist_ok=True)
@@ -187,32 +194,80 @@ class CameraManager:
         except InstanceNotFound:
             return False
 
-    def stream(self, name: str) -> str:
-        """The camera's stream address, starting its instance if it is not running."""
+    def bandwidth(self, name: str, config: CameraConfig | None = None) -> float:
+        """Mbit/s the camera's stream claims on its node: from its last run's figures if it ran,
+        else from its config, else the server's ``default_bandwidth``."""
+        config = config or self.config(name)
+        measured = None
+        try:
+            statistics = self.backend.info(instance_key(InstanceKind.CAMERA, config.name or name)).statistics
+        except InstanceNotFound:
+            statistics = None
+        if statistics is not None and statistics.frame_shape and statistics.tx_rate > 0:
+            measured = (*map(float, statistics.frame_shape), statistics.tx_rate)
+        return camera_bandwidth(config, measured=measured, default=self.settings.default_bandwidth)
+
+    def _start(
+        self, camera: str, config: CameraConfig, *, near: str | None = None
+    ) -> tuple[InstanceSpec, InstanceInfo]:
+        """Start the camera's instance, on another port if its port was taken by another socket
+        between its allocation and the bind (up to :data:`PORT_ATTEMPTS` times)."""
+        spec = self.spec(camera, config)
+        info = self._place_and_start(spec, config, near=near)
+        for _ in range(PORT_ATTEMPTS - 1):
+            if not port_taken(spec, info):
+                break
+            assert spec.port is not None
+            logger.warning("camera %s: port %d was taken before it could bind; trying another", camera, spec.port)
+            self.ports.taken_elsewhere(spec.key, spec.port)
+            spec = self.spec(camera, config)
+            info = self._place_and_start(spec, config, near=near)
+        return spec, info
+
+    def _place_and_start(self, spec: InstanceSpec, config: CameraConfig, *, near: str | None = None) -> InstanceInfo:
+        request = PlacementRequest(
+            kind="camera",
+            instance_id=spec.instance_id,
+            config_name=spec.instance_id,
+            bandwidth=self.bandwidth(spec.instance_id, config),
+            permanent=spec.permanent,
+            near=near,
+        )
+        try:
+            placement = self.placer.place(request)
+        except CamServerError:
+            self.ports.release(spec.key)
+            raise
+        return self.backend.start(spec, timeout=self.settings.start_timeout, placement=placement)
+
+    def stream(self, name: str, *, near: str | None = None) -> str:
+        """The camera's stream address, starting its instance if it is not running (on a cluster
+        preferably on the node ``near``, where a pipeline fixed there will read it)."""
         camera = self.resolve(name)
         with self._locks[camera]:
             info = self._running(camera)
             if info is not None and info.state is InstanceState.RUNNING and info.stream_address:
                 return info.stream_address
-            spec = self.spec(camera)
-            info = self.backend.start(spec, timeout=self.settings.start_timeout)
-            for _ in range(PORT_ATTEMPTS - 1):
-                if not port_taken(spec, info):
-                    break
-                assert spec.port is not None
-                logger.warning("camera %s: port %d was taken before it could bind; trying another", camera, spec.port)
-                self.ports.taken_elsewhere(spec.key, spec.port)
-                spec = self.spec(camera)
-                info = self.backend.start(spec, timeout=self.settings.start_timeout)
+            spec, info = self._start(camera, self.config(camera), near=near)
             if info.state is not InstanceState.RUNNING or not info.stream_address:
                 self.ports.release(spec.key)
                 raise SourceError(f"Camera '{camera}' could not start: {info.reason}")
             return info.stream_address
 
-    def local_stream(self, name: str) -> str | None:
-        """The running camera's local stream (shared memory, for readers on its host), if it has one."""
+    def node(self, name: str) -> str | None:
+        """The node the running camera is on (``local`` on one machine), if it runs."""
         info = self._running(self.resolve(name))
-        return info.local_stream if info is not None else None
+        return info.node if info is not None else None
+
+    def local_stream(self, name: str, *, node: str | None = None) -> str | None:
+        """The running camera's local stream (shared memory), if it has one, for a reader on
+        ``node``: on a cluster only a reader on the camera's node gets it."""
+        info = self._running(self.resolve(name))
+        if info is None:
+            return None
+        if self.placer.clustered and info.node != node:
+            return None
+        return info.local_stream
 
     def instance(self, name: str) -> InstanceInfo:
         """The camera's instance (running or ended); raises :class:`InstanceNotFound`."""
@@ -248,13 +303,44 @@ class CameraManager:
         no no-client timeout; the backend restarts them when they end."""
         self.permanent = set(read_permanent_instances(path))
         for camera in sorted(self.permanent):
-            try:
-                config = self.config(camera).updated({"no_client_timeout": 0})
-                with self._locks[camera]:
-                    info = self.backend.start(self.spec(camera, config), timeout=self.settings.start_timeout)
-                logger.info("permanent camera %s: %s", camera, info.state.value)
-            except CamServerError as error:
-                logger.error("permanent camera %s could not start: %s", camera, error)
+            self._start_permanent(camera)
+
+    def _start_permanent(self, camera: str) -> None:
+        try:
+            config = self.config(camera).updated({"no_client_timeout": 0})
+            with self._locks[camera]:
+                info = self._running(camera)
+                if info is not None and info.permanent:  # on a cluster, found running after a restart
+                    logger.info("permanent camera %s: running", camera)
+                    return
+                if info is not None:  # running on demand: started again as a permanent instance
+                    self.stop(camera)
+                _, info = self._start(camera, config)
+            logger.info("permanent camera %s: %s %s", camera, info.state.value, info.reason or "")
+        except CamServerError as error:
+            logger.error("permanent camera %s could not start: %s", camera, error)
+
+    def set_permanent(self, path: Path, entries: dict[str, str]) -> dict[str, str]:
+        """CamServer's ``POST /proxy/permanent`` for cameras: replace ``{instance: camera}``
+        (``#`` switches an entry off), dropping cameras that do not exist; save it; stop cameras
+        no longer listed and start the new ones."""
+        if not isinstance(entries, dict) or not all(isinstance(value, str) for value in entries.values()):
+            raise ConfigError("permanent instances must be a JSON object {instance: camera name}")
+        kept = {
+            str(instance): camera
+            for instance, camera in entries.items()
+            if str(instance).startswith("#") or self.store.exists(str(instance))
+        }
+        for instance in sorted(set(entries) - set(kept)):
+            logger.warning("permanent camera %s dropped: there is no such camera", instance)
+        write_json_atomically(path, kept)
+        former, self.permanent = self.permanent, set(read_permanent_instances(path))
+        for camera in sorted(former - self.permanent):
+            with contextlib.suppress(InstanceNotFound):
+                self.stop(camera)
+        for camera in sorted(self.permanent):
+            self._start_permanent(camera)
+        return kept
 
     # -- single frames, without a stream ------------------------------------------------------
 

@@ -39,11 +39,14 @@ from camserver.processing.library import (
 )
 from camserver.service.backgrounds import BackgroundStore
 from camserver.service.cameras import CameraManager
-from camserver.service.config_store import ConfigStore
+from camserver.service.config_store import ConfigStore, write_json_atomically
 from camserver.service.local_streams import is_stable, local_stream_address
 from camserver.service.permanent_instances import read_permanent_instances
+from camserver.service.placement import PlacementRequest
+from camserver.service.placer import Placer
 from camserver.service.ports import PORT_ATTEMPTS, PortAllocator, port_taken
 from camserver.service.settings import ServerSettings
+from camserver.service.stream_bandwidth import pipeline_bandwidth
 from camserver.transport import Subscriber
 
 __all__ = ["PipelineManager"]
@@ -82,9 +85,11 @@ class PipelineManager:
         backgrounds: BackgroundStore,
         settings: ServerSettings,
         recordings: Path,
+        placer: Placer,
         user_scripts: Path | None = None,
     ) -> None:
         self.store = store
+        self.placer = placer
         self.backend = backend
         self.ports = ports
         self.cameras = cameras
@@ -179,7 +184,7 @@ class PipelineManager:
             if self._active(instance_id) is not None:
                 raise Conflict(f"Instance '{instance_id}' is already running.")
             spec = self._spec(config, instance_id, read_only=read_only, permanent=permanent)
-            info = self.backend.start(spec, timeout=self.settings.start_timeout)
+            info = self._place_and_start(config, spec)
             for _ in range(PORT_ATTEMPTS - 1):
                 if not port_taken(spec, info):
                     break
@@ -188,12 +193,50 @@ class PipelineManager:
                                spec.port)  # fmt: skip
                 self.ports.taken_elsewhere(spec.key, spec.port)
                 spec = self._spec(config, instance_id, read_only=read_only, permanent=permanent)
-                info = self.backend.start(spec, timeout=self.settings.start_timeout)
+                info = self._place_and_start(config, spec)
+        if permanent and info.state is InstanceState.STARTING:  # waiting for the node it is fixed on
+            return info
         if info.state is not InstanceState.RUNNING or not info.stream_address:
             if not permanent:  # a permanent instance keeps its port: the backend retries it
                 self.ports.release(spec.key)
             raise InstanceError(f"Pipeline instance '{instance_id}' could not start: {info.reason}")
         return info
+
+    def _place_and_start(self, config: PipelineConfig, spec: InstanceSpec) -> InstanceInfo:
+        try:
+            placement = self.placer.place(self._request(config, spec))
+        except CamServerError:
+            self.ports.release(spec.key)
+            raise
+        return self.backend.start(spec, timeout=self.settings.start_timeout, placement=placement)
+
+    def _request(self, config: PipelineConfig, spec: InstanceSpec) -> PlacementRequest:
+        """What placing the instance of ``spec`` needs: its bandwidth (its camera's, where it
+        reads one) and the node of its input, which it prefers (shared memory instead of TCP)."""
+        camera = config.camera_name if spec.camera_stream else None
+        input_bandwidth = 0.0
+        if camera:
+            with contextlib.suppress(CamServerError):
+                input_bandwidth = self.cameras.bandwidth(camera)
+        elif config.input_pipeline:
+            with contextlib.suppress(InstanceNotFound):
+                input_bandwidth = self._claimed(config.input_pipeline)
+        return PlacementRequest(
+            kind="pipeline",
+            instance_id=spec.instance_id,
+            config_name=config.name,
+            camera_name=config.camera_name,
+            bandwidth=pipeline_bandwidth(config, input_bandwidth),
+            permanent=spec.permanent,
+            near=spec.local_streams_node,
+        )
+
+    def _claimed(self, instance_id: str) -> float:
+        """Mbit/s an upstream pipeline claims: as its camera's, if it reads one."""
+        upstream = PipelineConfig.load(self.info(instance_id).config)
+        if not upstream.camera_name:
+            return 0.0
+        return pipeline_bandwidth(upstream, self.cameras.bandwidth(upstream.camera_name))
 
     def create_from_name(
         self, name: str, *, instance_id: str | None = None, additional: dict[str, Any] | None = None
@@ -378,9 +421,10 @@ class PipelineManager:
             return info.stream_address
         return self.stream(instance_id)
 
-    def _local_stream(self, instance_id: str) -> str | None:
+    def _local_stream(self, instance_id: str) -> tuple[str | None, str | None]:
+        """The running instance's local stream and the node it is on."""
         info = self._active(instance_id)
-        return info.local_stream if info is not None else None
+        return (info.local_stream, info.node) if info is not None else (None, None)
 
     def _spec(self, config: PipelineConfig, instance_id: str, *, read_only: bool, permanent: bool) -> InstanceSpec:
         self._check_function(config)
@@ -388,11 +432,12 @@ class PipelineManager:
         config = self._recording(config)
         streams: dict[str, str] = {}
         local_streams: dict[str, str] = {}
+        local_node: str | None = None  # the node the local streams are on (a cluster's; "local" on one host)
         if config.input_pipeline:
             streams["input"] = self._input(config.input_pipeline)
-            # the local backend runs every instance on this host: the upstream's shared memory is in reach
-            # (only a name the upstream binds again after a restart: a loopback port would go stale)
-            local = self._local_stream(config.input_pipeline)
+            # the upstream's shared memory is in reach of an instance on its node (only a name the upstream
+            # binds again after a restart: a loopback port would go stale)
+            local, local_node = self._local_stream(config.input_pipeline)
             if local is not None and is_stable(local):
                 local_streams["input"] = local
         if config.input_pipeline2:  # merged by pulse id from a non-blocking socket: bsread over TCP
@@ -406,23 +451,27 @@ class PipelineManager:
         camera_stream = camera_local_stream = None
         needs_camera = config.pipeline_type in ("processing", "store", "fanout")
         if config.camera_name and needs_camera and not (config.input_stream or config.input_pipeline):
+            # a camera started for a pipeline fixed on a server goes there too, if its own rules allow
+            pinned = self.placer.pinned_server("pipeline", instance_id, config.name, camera=config.camera_name)
             try:
-                camera_stream = self.cameras.stream(config.camera_name)
+                camera_stream = self.cameras.stream(config.camera_name, near=pinned)
             except CameraNotFound:
                 if not config.name:
                     raise
                 raise CameraNotFound(
                     f"Pipeline '{config.name}' reads camera '{config.camera_name}', which does not exist."
                 ) from None
-            # the local backend runs every instance on this host: the camera's shared memory is in reach
-            camera_local_stream = self.cameras.local_stream(config.camera_name)
+            # in reach of an instance on the camera's node (on one host: every instance)
+            local_node = self.cameras.node(config.camera_name)
+            camera_local_stream = self.cameras.local_stream(config.camera_name, node=local_node)
         if permanent:
             config = config.updated({"no_client_timeout": 0})
         key = _key(instance_id)
         self.ports.reclaim(self._owner_active)
         port = None
         if config.effective_mode != "FILE" and not config.output_stream and "output" not in streams:
-            port = config.port or self.ports.allocate(key)
+            fixed = self.placer.fixed_port("pipeline", instance_id, config.name)  # servers.json's "name:port"
+            port = fixed or config.port or self.ports.allocate(key)
         return InstanceSpec(
             instance_id=instance_id,
             kind=InstanceKind.PIPELINE,
@@ -442,6 +491,7 @@ class PipelineManager:
             input_streams=streams,
             input_local_streams=local_streams,
             dispatcher_url=dispatcher_url,
+            local_streams_node=local_node if self.placer.clustered else None,
             background_file=self._background_file(config),
             background_dir=str(self.backgrounds.folder),
             user_scripts_dir=str(self.user_scripts) if self.user_scripts else None,
@@ -506,9 +556,44 @@ class PipelineManager:
             if not self.store.exists(name):
                 logger.error("permanent instance %s: pipeline config %s does not exist", instance_id, name)
                 continue
-            try:
-                config = self.config(name)
-                self.create(config, instance_id=instance_id, permanent=True)
-                logger.info("permanent instance %s (%s) started", instance_id, name)
-            except CamServerError as error:
-                logger.error("permanent instance %s could not start: %s", instance_id, error)
+            self._start_permanent(instance_id, name)
+
+    def _start_permanent(self, instance_id: str, name: str) -> None:
+        info = self._active(instance_id)
+        if info is not None and info.permanent:  # on a cluster, found running after a restart
+            logger.info("permanent instance %s (%s) is running", instance_id, name)
+            return
+        try:
+            if info is not None:  # running on demand: started again as a permanent instance
+                self.stop(instance_id)
+            info = self.create(self.config(name), instance_id=instance_id, permanent=True)
+            logger.info("permanent instance %s (%s): %s %s", instance_id, name, info.state.value, info.reason or "")
+        except CamServerError as error:
+            logger.error("permanent instance %s could not start: %s", instance_id, error)
+
+    def set_permanent(self, path: Path, entries: dict[str, str]) -> dict[str, str]:
+        """CamServer's ``POST /proxy/permanent``: replace ``{instance: config}`` (``#`` switches an
+        entry off, an empty config is the instance's name), dropping entries of configs that do
+        not exist; save it; stop instances no longer listed and start the new ones."""
+        if not isinstance(entries, dict) or not all(isinstance(value, str) for value in entries.values()):
+            raise ConfigError("permanent instances must be a JSON object {instance: pipeline config name}")
+        kept = {
+            str(instance): config
+            for instance, config in entries.items()
+            if str(instance).startswith("#") or self.store.exists(config or str(instance))
+        }
+        for instance in sorted(set(entries) - set(kept)):
+            logger.warning("permanent instance %s dropped: pipeline %s does not exist", instance, entries[instance])
+        for instance in kept:
+            if not instance.startswith("#"):
+                check_name(instance, what="instance id")
+        write_json_atomically(path, kept)
+        former, self.permanent = self.permanent, read_permanent_instances(path)
+        for instance_id, name in former.items():
+            if self.permanent.get(instance_id) != name:
+                with contextlib.suppress(InstanceNotFound):
+                    self.stop(instance_id)
+        for instance_id, name in self.permanent.items():
+            if former.get(instance_id) != name or self._active(instance_id) is None:
+                self._start_permanent(instance_id, name)
+        return kept

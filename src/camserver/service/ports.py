@@ -85,6 +85,12 @@ class PortAllocator:
         self._last[owner] = port
         return port
 
+    def claim(self, owner: str, port: int) -> None:
+        """Record that ``owner`` holds ``port`` already (an instance that runs since before this
+        server started), without checking it."""
+        with self._lock:
+            self._take(owner, port)
+
     def release(self, owner: str) -> None:
         """Give back every port ``owner`` holds."""
         with self._lock:

@@ -42,7 +42,32 @@ class ServerSettings(BaseSettings):
     )
     token: str | None = Field(None, description="bearer token required by mutating routes")
     demo: bool = Field(False, description="install simulated cameras and pipelines at start")
-    backend: Literal["local"] = "local"
+    backend: Literal["local", "ray"] = Field(
+        "local", description="where instances run: processes on this host, or actors on a Ray cluster"
+    )
+    ray_address: str | None = Field(
+        None, description="ray backend: host:port of the Ray cluster's head to join; none: start a Ray head here"
+    )
+    ray_namespace: str = Field("camserver", description="ray backend: the namespace the server names its instances in")
+    node_name: str | None = Field(
+        None, description="ray backend without ray_address: server name of the head started here (default: host name)"
+    )
+    node_bandwidth: float = Field(
+        10000.0, ge=0, description="ray backend without ray_address: network capacity of the head started here, Mbit/s"
+    )
+    default_bandwidth: float = Field(
+        0.0,
+        ge=0,
+        description="Mbit/s a camera claims on its node when neither its config nor an earlier run tells its "
+        "frame size and rate",
+    )
+    pipeline_port: int | None = Field(
+        None,
+        ge=0,
+        le=65535,
+        description="a second port serving the whole API, whose /api/v1/proxy answers for pipelines (CamServer's "
+        "pipeline manager port, 8889); 0: any free port",
+    )
     dispatcher_url: str | None = Field(
         None, description="DataBuffer dispatcher (REST) asked for bsread_channels given without an address"
     )

@@ -30,28 +30,41 @@ class RunningServer:
     url: str
     services: Services
     settings: ServerSettings
+    #: the second port's address, where ``/api/v1/proxy`` answers for pipelines (``pipeline_port`` given)
+    pipeline_url: str | None = None
+
+
+def _listener() -> socket.socket:
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    return listener
 
 
 @contextmanager
 def running_server(data_dir: Path, *, timeout: float = 60.0, **settings: Any) -> Iterator[RunningServer]:
     """Serve ``data_dir`` on ``127.0.0.1`` (a free port) until the block ends, then stop every
-    instance. ``settings`` are :class:`ServerSettings` fields (e.g. ``allow_user_scripts=True``)."""
+    instance. ``settings`` are :class:`ServerSettings` fields (e.g. ``allow_user_scripts=True``);
+    with ``pipeline_port`` (any value) the API answers on a second free port too."""
     import uvicorn
 
     from camserver.api import build_app
 
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(128)
-    port = listener.getsockname()[1]
-    configured = ServerSettings(**{"host": "127.0.0.1", "port": port, "data_dir": data_dir, **settings})
+    listeners = [_listener()]
+    if settings.get("pipeline_port") is not None:
+        listeners.append(_listener())
+    port = listeners[0].getsockname()[1]
+    pipeline_port = listeners[1].getsockname()[1] if len(listeners) > 1 else None
+    configured = ServerSettings(
+        **{"host": "127.0.0.1", "data_dir": data_dir, **settings, "port": port, "pipeline_port": pipeline_port}
+    )
     services = Services(configured)
     url = f"http://127.0.0.1:{port}"
-    app = build_app(configured, services=services, server_url=url)
+    app = build_app(configured, services=services, server_url=url, pipeline_port=pipeline_port)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", ws_per_message_deflate=False)
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name="camserver-test-server")
+    thread = threading.Thread(target=server.run, kwargs={"sockets": listeners}, name="camserver-test-server")
     thread.start()
     try:
         deadline = time.monotonic() + timeout
@@ -59,9 +72,11 @@ def running_server(data_dir: Path, *, timeout: float = 60.0, **settings: Any) ->
             if not thread.is_alive() or time.monotonic() > deadline:
                 raise Timeout(f"the test server did not start within {timeout:g} s")
             time.sleep(0.01)  # polling uvicorn's started flag
-        yield RunningServer(url, services, configured)
+        pipeline_url = f"http://127.0.0.1:{pipeline_port}" if pipeline_port is not None else None
+        yield RunningServer(url, services, configured, pipeline_url)
     finally:
         server.should_exit = True
         thread.join(timeout=60)
         services.close()
-        listener.close()
+        for listener in listeners:
+            listener.close()

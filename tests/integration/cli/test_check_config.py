@@ -97,3 +97,39 @@ def test_what_is_not_a_configuration_folder(tmp_path: Path) -> None:
     empty = run_cli("check-config", str(tmp_path))
     assert empty.exit_code == 2
     assert "neither camera_config/ nor pipeline_config/" in empty.stderr
+
+
+def test_servers_json_rules_are_checked_for_real(tmp_path: Path) -> None:
+    folder = tmp_path / "configuration"
+    shutil.copytree(CAMSERVER_CONFIGS, folder)
+    (folder / "camera_config" / "servers.json").write_text(
+        json.dumps({"http://srv1:8880": {"instances": ["simulation:5554"]}})
+    )
+    (folder / "pipeline_config" / "servers.json").write_text(
+        json.dumps(
+            {
+                "http://srv2:8881": {"cameras": ["simulation", "no_camera"], "instances": ["simulation_sp:5554"]},
+                "http://srv3:8881": {"cameras": ["simulation"], "instances": ["simulation_sp", "x:7000", "y:7000"]},
+                "http://srv4:8881": {"enabled": False, "instances": ["simulation2_sp"]},
+                "http://srv5:8881": {"expandng": False},
+            }
+        )
+    )
+    checked = run_cli("check-config", str(folder), "--nodes", "srv1,srv2,srv3")
+    assert checked.exit_code == 1
+    assert "ok      camera_config/servers.json" in checked.stdout
+    assert "INVALID pipeline_config/servers.json" in checked.stdout
+    for problem in (
+        "error: server http://srv5:8881: unknown keys expandng",
+        "error: server http://srv5:8881 is unknown: no node of the cluster is called 'srv5' (nodes: srv1, srv2, srv3)",
+        "error: port 7000 is given twice: to 'x' and to 'y'",
+        "error: instance 'simulation_sp' is fixed on two servers: http://srv2:8881 and http://srv3:8881",
+        "error: camera 'simulation' is listed by two servers: http://srv2:8881 and http://srv3:8881",
+        "error: server http://srv2:8881 lists camera 'no_camera', which does not exist",
+        "error: instance 'simulation2_sp' is fixed on server http://srv4:8881, which is disabled",
+        "error: port 5554 of 'simulation_sp' is given to 'simulation' in camera_config/servers.json already",
+    ):
+        assert problem in checked.stdout, problem
+    assert "note: server http://srv2:8881 is 'srv2'" in checked.stdout
+    without_nodes = run_cli("check-config", str(folder))
+    assert "is unknown" not in without_nodes.stdout  # not checked against a cluster unless its nodes are given
