@@ -76,10 +76,10 @@ def _camera(port: int, shape: tuple[int, int], rate: float, seconds: float, read
 def _server(address: str, ports: Any) -> None:
     """camserver's viewer route under uvicorn, its stream resolved to ``address``."""
     import uvicorn
+    from camserver.service.viewer.hub import StreamTarget, ViewerHub, ViewKind
     from fastapi import FastAPI
 
     from camserver.api import viewer
-    from camserver.service.viewer_hub import StreamTarget, ViewerHub, ViewKind
 
     def resolve(kind: ViewKind, name: str) -> StreamTarget:
         return StreamTarget(kind, name, address, lambda: None)
@@ -227,9 +227,10 @@ def naive_cost(shape: tuple[int, int], rate: float, fps: float, seconds: float, 
 
 def render_rows(shape: tuple[int, int], label: str) -> list[Row]:
     """One rendering, camserver's beside the naive full-frame one, in this process."""
-    from camserver.service.image_renderer import render_jpeg, to_rgb
     from camserver.service.view_renderer import ViewRenderer
     from camserver.service.view_settings import ViewSettings
+
+    from camserver.service.image_renderer import render_jpeg, to_rgb
 
     frame = beam_frames(shape, count=1)[0]
     renderer = ViewRenderer()

@@ -7,14 +7,14 @@ import json
 import numpy as np
 import pytest
 
-from camserver.service.frame_digest import (
+from camserver.service.viewer.digest import (
     MAX_PROFILE_POINTS,
     frame_digest,
     plain_numbers,
     profile_for_region,
     scalar_channels,
 )
-from camserver.service.view_renderer import ViewRegion, decimate
+from camserver.service.viewer.picture import ViewRegion, decimate
 
 
 def test_plain_numbers_keep_six_digits_of_the_largest_and_not_finite_values_become_null() -> None:

@@ -17,8 +17,8 @@ import pytest
 from camserver.errors import ConfigError, TransportError
 from camserver.models.instance import InstanceInfo, InstanceKind, InstanceState
 from camserver.protocol import Message
-from camserver.service.view_settings import ViewSettings
-from camserver.service.viewer_feed import ViewerFeed
+from camserver.service.viewer.feed import ViewerFeed
+from camserver.service.viewer.settings import ViewSettings
 from camserver.transport import SubscriberStatistics
 from tests.unit.viewer.conftest import MakeMessage, beam
 
@@ -185,7 +185,7 @@ def test_renderings_are_shared_between_equal_settings(feed: ViewerFeed, stream: 
 
 
 def test_a_message_without_an_image_cannot_be_rendered(feed: ViewerFeed, make_message: MakeMessage) -> None:
-    from camserver.service.viewer_feed import FeedSnapshot
+    from camserver.service.viewer.feed import FeedSnapshot
 
     snapshot = FeedSnapshot(1, make_message({"x": 1.0, "y": np.zeros(3)}), 0.0)
     with pytest.raises(ConfigError, match="no 2-D 'image' channel"):
