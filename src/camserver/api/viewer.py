@@ -30,7 +30,7 @@ from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 
 from camserver.api.envelope import STATUS_OF, ok
 from camserver.errors import CamServerError, ConfigError
-from camserver.service.viewer.colour import COLORMAPS
+from camserver.service.viewer.colour import COLORMAPS, colormap_colours
 from camserver.service.viewer.hub import ViewerHub, ViewKind
 from camserver.service.viewer.messages import BrowserMessage, ErrorMessage
 from camserver.service.viewer.session import ViewerSession
@@ -64,6 +64,7 @@ def feeds(hub: Hub) -> dict[str, Any]:
 def options() -> dict[str, Any]:
     return ok(
         colormaps=sorted(COLORMAPS),
+        colormap_colours=colormap_colours(),
         max_fps=MAX_FPS,
         max_history_channels=MAX_HISTORY_CHANNELS,
         default_history=list(DEFAULT_HISTORY),

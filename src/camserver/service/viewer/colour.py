@@ -72,6 +72,11 @@ def colormap_table(name: str) -> Array:
     return table
 
 
+def colormap_colours() -> dict[str, list[str]]:
+    """Every colour map as 256 CSS colours ``#rrggbb`` (the page draws its colour bar with them)."""
+    return {name: [f"#{r:02x}{g:02x}{b:02x}" for r, g, b in table.tolist()] for name, table in COLORMAPS.items()}
+
+
 def value_table(bits: int, low: float, high: float) -> Array:
     """The colour index 0..255 of every value an unsigned ``bits``-bit pixel can take."""
     values = np.arange(1 << bits, dtype=np.float64)
