@@ -139,10 +139,12 @@ export function showConfigEditor(main, mode, kind, source) {
   }
 
   for (const binding of bindings) {
-    binding.input.addEventListener("change", () => {
-      binding.read(config);
-      showJson();
-    });
+    for (const type of ["input", "change"]) {
+      binding.input.addEventListener(type, () => {
+        binding.read(config);
+        showJson();
+      });
+    }
   }
   json.addEventListener("input", () => {
     try {
@@ -170,7 +172,6 @@ export function showConfigEditor(main, mode, kind, source) {
       showProblems([`The JSON is not valid: ${jsonNote.textContent}`]);
       return null;
     }
-    for (const binding of bindings) binding.read(config);
     const what = `Could not save ${noun} ${name}`;
     try {
       const saved = isCamera ? await api.setCameraConfig(name, config) : await api.setPipelineConfig(name, config);

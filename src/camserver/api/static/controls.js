@@ -31,7 +31,7 @@ export function createControls({ isPipeline, fps: initialFps, colormap: initialC
     FRAME_RATES.map((rate) => el("option", { value: rate, selected: rate === initialFps }, `${rate} / s`)));
   const autoContrast = el("input", { type: "checkbox", id: "auto-contrast", checked: true });
   const lowPercentile = el("input", { type: "number", id: "low-percentile", step: "any", min: 0, max: 100, value: 0.5 });
-  const highPercentile = el("input", { type: "number", id: "high-percentile", step: "any", min: 0, max: 100, value: 99.99 });
+  const highPercentile = el("input", { type: "number", id: "high-percentile", step: "any", min: 0, max: 100, value: 99.95 });
   const levelMin = el("input", { type: "number", id: "level-min", step: "any" });
   const levelMax = el("input", { type: "number", id: "level-max", step: "any" });
   const histogram = el("canvas", { class: "histogram", id: "histogram", role: "img",
@@ -186,6 +186,7 @@ export function createControls({ isPipeline, fps: initialFps, colormap: initialC
       scale = drawHistogram(histogram, meta.levels.histogram, meta.levels.min, meta.levels.max);
       histogram.dataset.low = String(meta.levels.min);
       histogram.dataset.high = String(meta.levels.max);
+      histogram.dataset.max = String(meta.levels.histogram?.max ?? "");
       if (meta.levels.auto && document.activeElement !== levelMin && document.activeElement !== levelMax) {
         levelMin.placeholder = plain(meta.levels.min);
         levelMax.placeholder = plain(meta.levels.max);

@@ -104,7 +104,7 @@ export function showGrid(main, list) {
   const views = parseViews(list || "");
   const choice = el("select", { id: "grid-add" });
   const add = el("button", { type: "submit", class: "primary" }, "Add view");
-  const form = el("form", { class: "toolbar" }, el("label", { for: "grid-add" }, "Camera or pipeline", choice), add);
+  const form = el("form", { class: "toolbar" }, el("div", { class: "field" }, el("label", { for: "grid-add" }, "Camera or pipeline"), choice), add);
   const columns = Math.min(3, Math.max(1, Math.ceil(Math.sqrt(views.length))));
   const rows = Math.max(1, Math.ceil(views.length / columns));
   const cells = el("div", { class: `grid-views grid-${columns}`, id: "grid-views" });

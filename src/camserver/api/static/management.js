@@ -323,7 +323,7 @@ export function showBackgrounds(main, camera) {
   const collect = el("button", { type: "submit", class: "primary" }, "Collect background");
   const list = el("ul", { id: "backgrounds", class: "plain-list" });
   const form = el("form", { class: "toolbar" },
-    el("label", { for: "background-count" }, "Images to average", count), collect);
+    el("div", { class: "field" }, el("label", { for: "background-count" }, "Images to average"), count), collect);
   main.append(el("h2", {}, `Backgrounds of camera ${camera}`),
     el("p", {}, "A pipeline uses the camera's latest background unless its config names one (",
       el("code", {}, "image_background"), "); choose one in a pipeline's viewer or config."),
@@ -355,8 +355,8 @@ export function showPipelines(main) {
   const select = el("select", { id: "start-pipeline", name: "pipeline", required: true });
   const instanceInput = el("input", { id: "start-instance-id", name: "instance_id", autocomplete: "off", placeholder: "a new id" });
   const form = el("form", { class: "toolbar", "aria-labelledby": "start-heading" },
-    el("label", { for: "start-pipeline" }, "Pipeline", select),
-    el("label", { for: "start-instance-id" }, "Instance id (optional)", instanceInput),
+    el("div", { class: "field" }, el("label", { for: "start-pipeline" }, "Pipeline"), select),
+    el("div", { class: "field" }, el("label", { for: "start-instance-id" }, "Instance id (optional)"), instanceInput),
     el("button", { type: "submit", class: "primary" }, "Start instance"));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -454,7 +454,7 @@ export function showLogs(main, instance) {
   main.append(
     el("h2", {}, title),
     el("div", { class: "toolbar" }, refresh, el("label", { for: "follow-log", class: "inline" }, follow, "Refresh every 2 s"),
-      el("label", { for: "log-filter" }, "Show only records containing", filter)),
+      el("div", { class: "field" }, el("label", { for: "log-filter" }, "Show only records containing"), filter)),
     el("div", { class: "table-wrap" }, el("table", { id: "log" },
       el("thead", {}, el("tr", {}, ["Time", "Source", "Level", "Message"].map((name) => el("th", { scope: "col" }, name)))),
       body)),

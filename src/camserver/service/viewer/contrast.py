@@ -1,7 +1,7 @@
 """Display levels: the pixel values shown as the darkest and the brightest colour.
 
-Automatic levels are robust percentiles of the shown pixels (by default 0.5 % and 99.99 %), so a
-few hot pixels or dead columns do not set the scale: a 1280x1080 picture ignores its 138 brightest
+Automatic levels are robust percentiles of the shown pixels (by default 0.5 % and 99.95 %), so a
+few hot pixels or dead columns do not set the scale: a 640x480 picture ignores its 150 brightest
 pixels. The percentiles come from at most :data:`SAMPLE_PIXELS` pixels of the picture (an even grid
 of them, a view, nothing copied): one ``bincount`` for unsigned integer pixels up to 16 bits,
 ``np.percentile`` of the finite values otherwise. A histogram of the same sample over the range
@@ -142,7 +142,7 @@ def display_levels(
     min_value: float | None = None,
     max_value: float | None = None,
     *,
-    percentiles: tuple[float, float] | None = (0.5, 99.99),
+    percentiles: tuple[float, float] | None = (0.5, 99.95),
     histogram: bool = False,
 ) -> Contrast:
     """The levels to show ``pixels`` with: ``min_value`` and ``max_value`` where given, else the

@@ -56,7 +56,7 @@ class ViewSettings(BaseModel):
     max_height: int = Field(1280, ge=16, le=4096)
     quality: int = Field(80, ge=10, le=95)
     low_percentile: float = Field(0.5, ge=0, lt=100)
-    high_percentile: float = Field(99.99, gt=0, le=100)
+    high_percentile: float = Field(99.95, gt=0, le=100)
     history: tuple[str, ...] = Field(DEFAULT_HISTORY, max_length=MAX_HISTORY_CHANNELS)
 
     @field_validator("colormap")
