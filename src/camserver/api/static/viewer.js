@@ -201,7 +201,11 @@ export function showViewer(main, kind, name) {
   async function restartThis() {
     if (!(await confirmAction(`Restart ${kind} ${name}? Its stream pauses while it starts again.`, "Restart"))) return;
     restart.disabled = true;
-    const done = await attempt(`Could not restart ${kind} ${name}`, () => restartInstance(kind, name));
+    const done = await attempt(`Could not restart ${kind} ${name}`, async () => {
+      // as the list of instances knows it: a pipeline restarts from its saved config if it has one
+      const listed = (await api.instances()).instances.find((/** @type {any} */ item) => item.kind === kind && item.instance_id === name);
+      return restartInstance(kind, name, listed || {});
+    });
     if (done) showInfo(`Restarted ${kind} ${name}.`);
     feed.connect();
   }
