@@ -77,6 +77,7 @@ export function createControls({ isPipeline, fps: initialFps, colormap: initialC
     el("fieldset", {}, el("legend", {}, "Show"),
       isPipeline ? [showCom.node, showFit.node, showGood.node, showSlices.node] : "", showProfiles.node));
 
+  sizeCanvas(histogram, 280, HISTOGRAM_HEIGHT);
   /** @type {FrameMessage | null} */
   let frame = null;
   /** @type {{toValue: (x: number) => number, toX: (value: number) => number} | null} */

@@ -188,6 +188,9 @@ export function showViewer(main, kind, name) {
     setText(waiting, `${words} There is nothing to show.`);
     waiting.classList.add("missing");
     grid.hidden = true;
+    charts.element.hidden = true;
+    controls.element.hidden = true;
+    help.hidden = true;
     instanceRunning = false;
     stopButton.disabled = restart.disabled = true;
   }
