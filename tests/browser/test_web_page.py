@@ -223,7 +223,7 @@ def test_a_pipeline_created_and_edited_from_the_page_runs(page: Any, server: Run
     page.wait_for_function("() => document.querySelector('#config-json').value.includes('120')")
     page.get_by_label("Threshold").fill("200")
     page.get_by_role("button", name="Save", exact=True).click()
-    page.locator("#info").get_by_text("Saved pipeline browser_made").wait_for()
+    page.locator("#info").get_by_text(re.compile(r"^Saved pipeline browser_made\. Edit it again$")).wait_for()
     assert server.services.pipelines.config("browser_made").image_threshold == 200
 
     # copy it, then delete the copy (asked first)

@@ -67,6 +67,8 @@ _INFO_INTERVAL = 1.0
 #: bytes a second a stream may bring to be read whole for the strip charts (a 640x480 uint16
 #: pipeline at 100 Hz brings about 62 MB/s; a 2560x2160 camera at 100 Hz 1.1 GB/s, which is sampled)
 HISTORY_BYTE_RATE = 80e6
+#: messages taken at most from a socket's queue before a frame is published
+_DRAIN_LIMIT = 16
 #: messages kept for pixel requests about a frame already sent
 _KEPT_SNAPSHOTS = 3
 
@@ -498,10 +500,28 @@ class ViewerFeed:
                     self._retire(self._source)
                     continue
             if pending is not None and self._clock() >= next_due:
+                pending, taken = self._newest(pending)  # what waited in the socket is newer
+                since_published += taken
                 self.received += since_published
                 self._publish(pending)
                 pending, since_published = None, 0
                 next_due = self._advance(next_due, interval)
+
+    def _newest(self, pending: Message) -> tuple[Message, int]:
+        """``pending``, or a newer message already waiting in the socket (each one recorded for
+        the charts), and how many were taken: a frame is never older than it must be."""
+        source = self._source
+        taken = 0
+        while source is not None and taken < _DRAIN_LIMIT:
+            try:
+                message = source.receive(0)
+            except CamServerError:
+                break  # the next receive reports it
+            if message is None:
+                break
+            self._record(message)
+            pending, taken = message, taken + 1
+        return pending, taken
 
     def _advance(self, due: float, interval: float) -> float:
         """The next due time: one interval on, but never so far behind that frames would bunch."""
