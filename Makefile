@@ -1,14 +1,14 @@
 # The two commands of the README, and the tool targets they are made of.
 #   make demo   start the server with simulated cameras and pipelines (creates .venv if needed)
 #               on http://127.0.0.1:8888 until Ctrl-C
-#   make test   lint, types, import contracts and every test (what CI runs)
+#   make test   lint, types (Python and the web page's JavaScript), import contracts and every test (what CI runs)
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test chromium redis-server lint format types imports pytest bench clean
+.PHONY: demo test chromium redis-server lint format types imports jscheck pytest bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/camserver serve --demo
 
-test: lint types imports pytest
+test: lint types imports jscheck pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples
@@ -58,8 +58,20 @@ redis-server:
 	    echo "the stddaq tests need Debian's redis-server: sudo apt-get install redis-server" >&2; exit 1; \
 	  fi; }
 
+# The web page's ES modules are type-checked from their JSDoc types by TypeScript's tsc (an npm
+# package pinned in package-lock.json, installed into node_modules; nothing is built or served from it).
+NODE_STAMP := node_modules/.installed-$(shell cksum package-lock.json | cut -d' ' -f1)
+
+$(NODE_STAMP): package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@rm -f node_modules/.installed-*
+	@touch $@
+
+jscheck: $(NODE_STAMP)
+	node_modules/.bin/tsc -p tsconfig.json
+
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run --update-docs
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache
+	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache .import_linter_cache

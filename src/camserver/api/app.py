@@ -13,7 +13,7 @@ from camserver.api import cameras, instances, logs, nodes, pipelines, proxy, vie
 from camserver.api.envelope import install_error_handlers
 from camserver.api.web_page import mount_web_page
 from camserver.service import ServerSettings, Services
-from camserver.service.viewer_hub import ViewerHub
+from camserver.service.viewer.hub import ViewerHub
 
 __all__ = ["build_app"]
 

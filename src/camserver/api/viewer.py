@@ -7,11 +7,14 @@ JSON describing the frame (``"type": "frame"``: pulse id, shown region, levels, 
 scalar channels, ``processing_parameters``, statistics), then the JPEG. While no frame goes out it
 sends a text message ``{"type": "status", ...}`` with the figures once a second.
 
-The browser sends ``{"ack": <seq>}`` once it has drawn a frame (at most two frames wait for it), and
-may change its settings at any time with a JSON object of them (``fps``, ``colormap``, ``min``,
-``max``, ``zoom``). Errors come as text ``{"type": "error", "status": "<words>", "error":
-"<class>", "code": <HTTP status>}``; an error that ends the view also closes the socket with code
-``4000 + <HTTP status>``.
+The browser sends ``{"ack": <seq>}`` once it has drawn a frame (at most two frames wait for it),
+``{"pixels": {"seq", "x", "y", "width", "height"}}`` for the raw values of a region (answered with a
+text ``{"type": "pixels", ...}``), and may change its settings at any time with a JSON object of
+them (``fps``, ``colormap``, ``min``, ``max``, ``low_percentile``, ``high_percentile``, ``zoom``,
+``history``, ``max_width``, ``max_height``). Errors come as text ``{"type": "error", "status":
+"<words>", "error": "<class>", "code": <HTTP status>}``; an error that ends the view also closes the
+socket with code ``4000 + <HTTP status>``. Every message is described in
+:mod:`camserver.service.viewer.messages`.
 """
 
 from __future__ import annotations
@@ -27,10 +30,11 @@ from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 
 from camserver.api.envelope import STATUS_OF, ok
 from camserver.errors import CamServerError, ConfigError
-from camserver.service.image_renderer import COLORMAPS
-from camserver.service.view_settings import MAX_FPS, ViewSettings
-from camserver.service.viewer_hub import ViewerHub, ViewKind
-from camserver.service.viewer_session import ViewerSession
+from camserver.service.viewer.colour import COLORMAPS, colormap_colours
+from camserver.service.viewer.hub import ViewerHub, ViewKind
+from camserver.service.viewer.messages import BrowserMessage, ErrorMessage
+from camserver.service.viewer.session import ViewerSession
+from camserver.service.viewer.settings import DEFAULT_HISTORY, MAX_FPS, MAX_HISTORY_CHANNELS, ViewSettings
 
 __all__ = ["router"]
 
@@ -58,7 +62,14 @@ def feeds(hub: Hub) -> dict[str, Any]:
 
 @router.get("/options", summary="Colour maps and limits of the viewer")
 def options() -> dict[str, Any]:
-    return ok(colormaps=sorted(COLORMAPS), max_fps=MAX_FPS, defaults=ViewSettings().model_dump(by_alias=True))
+    return ok(
+        colormaps=sorted(COLORMAPS),
+        colormap_colours=colormap_colours(),
+        max_fps=MAX_FPS,
+        max_history_channels=MAX_HISTORY_CHANNELS,
+        default_history=list(DEFAULT_HISTORY),
+        defaults=ViewSettings().model_dump(by_alias=True),
+    )
 
 
 def _status_code(error: BaseException) -> int:
@@ -69,15 +80,14 @@ def _status_code(error: BaseException) -> int:
 
 
 def _error_text(error: CamServerError) -> str:
-    return json.dumps(
-        {
-            "type": "error",
-            "state": "error",
-            "status": str(error),
-            "error": type(error).__name__,
-            "code": _status_code(error),
-        }
-    )
+    message: ErrorMessage = {
+        "type": "error",
+        "state": "error",
+        "status": str(error),
+        "error": type(error).__name__,
+        "code": _status_code(error),
+    }
+    return json.dumps(message)
 
 
 async def _refuse(websocket: WebSocket, error: CamServerError) -> None:
@@ -135,21 +145,25 @@ async def _serve(websocket: WebSocket, session: ViewerSession) -> None:
 
 
 async def _read(websocket: WebSocket, session: ViewerSession, wake: asyncio.Event, sending: asyncio.Lock) -> None:
-    """Acknowledgements and settings from the browser, until it leaves."""
+    """Acknowledgements, pixel requests and settings from the browser, until it leaves."""
     while True:
         text = await websocket.receive_text()
+        reply: str | None = None
         try:
-            message = json.loads(text)
-            if not isinstance(message, dict):
-                raise ConfigError("viewer messages are JSON objects")
-            if "ack" in message:
-                session.acknowledge(int(message.pop("ack")))
-            if message:
-                session.update(message)
+            message = BrowserMessage.parse(json.loads(text))
+            if message.ack is not None:
+                session.acknowledge(message.ack)
+            changes = message.settings()
+            if changes:
+                session.update(changes)
+            if message.pixels is not None:
+                reply = session.pixels(message.pixels)
         except (ValueError, TypeError) as error:
             problem = error if isinstance(error, ConfigError) else ConfigError(f"unreadable viewer message: {error}")
+            reply = _error_text(problem)
+        if reply is not None:
             async with sending:
-                await websocket.send_text(_error_text(problem))
+                await websocket.send_text(reply)
         wake.set()
 
 

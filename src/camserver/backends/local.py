@@ -106,9 +106,10 @@ class _Instance:
         return self.process is not None and not self.ended.is_set()
 
     def note(self, level: str, message: str) -> None:
+        """A line in the instance's log and in the server's, which outlives the instance (every
+        start, stop and exit with its reason shows there)."""
         self.logs.append([time.strftime("%Y-%m-%d %H:%M:%S"), "camserver.supervisor", level, message])
-        if level != "INFO":  # trouble is in the server's log too, which outlives the instance
-            logger.log(logging.getLevelName(level), "%s: %s", self.spec.key, message)
+        logger.log(logging.getLevelName(level), "%s: %s", self.spec.key, message)
 
     def send(self, command: StopCommand | ConfigCommand) -> bool:
         connection = self.connection
@@ -201,6 +202,7 @@ class LocalBackend:
         instance.stop_requested = True
         instance.restart_at = None
         if instance.alive:
+            instance.note("INFO", "stop requested")
             instance.state = InstanceState.STOPPING
             instance.send(StopCommand())
             if not instance.ended.wait(timeout):
@@ -370,6 +372,7 @@ class LocalBackend:
         elif isinstance(report, LogReport):
             instance.logs.append(report.record)
         elif isinstance(report, StartedReport):
+            instance.note("INFO", f"running (process {instance.pid}), streaming on {report.stream}")
             instance.state = InstanceState.RUNNING
             instance.stream = report.stream
             instance.local_stream = report.local_stream

@@ -1,4 +1,4 @@
-"""``camserver cameras``: list, show, set and delete camera configs."""
+"""``camserver cameras``: list, show, set and delete camera configs; start a camera."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from camserver.cli.documents import print_document, read_document
 
 __all__ = ["app"]
 
-app = typer.Typer(name="cameras", help="Camera configs on the server: list, show, set, delete.", no_args_is_help=True)
+app = typer.Typer(
+    name="cameras", help="Camera configs on the server: list, show, set, delete; start a camera.", no_args_is_help=True
+)
 
 Name = Annotated[str, typer.Argument(help="camera name", show_default=False)]
 AsYaml = Annotated[bool, typer.Option("--yaml", help="print YAML instead of JSON")]
@@ -55,3 +57,13 @@ def delete(context: typer.Context, name: Name) -> None:
     with reported_errors(), connection(context).client() as client:
         client.cameras.delete_config(name)
     typer.echo(f"deleted camera '{name}'")
+
+
+@app.command()
+def start(context: typer.Context, name: Name) -> None:
+    """Start a camera's instance (nothing happens if it runs) and print its stream address.
+
+    A camera without clients stops itself after its ``no_client_timeout`` (10 s by default)."""
+    with reported_errors(), connection(context).client() as client:
+        stream = client.cameras.stream(name)
+    typer.echo(stream)

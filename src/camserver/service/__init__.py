@@ -3,7 +3,7 @@
 from camserver.service.backgrounds import BackgroundStore, array_from_npy_bytes
 from camserver.service.cameras import CameraManager
 from camserver.service.config_store import ConfigStore, FileConfigStore, write_json_atomically
-from camserver.service.image_renderer import COLORMAPS, render_jpeg, render_png, to_rgb
+from camserver.service.image_renderer import COLORMAPS, render_png, to_rgb
 from camserver.service.instance_report import heartbeat_entry, instance_report
 from camserver.service.log_ring import LogRing
 from camserver.service.ports import PortAllocator
@@ -24,7 +24,6 @@ __all__ = [
     "array_from_npy_bytes",
     "heartbeat_entry",
     "instance_report",
-    "render_jpeg",
     "render_png",
     "to_rgb",
     "write_json_atomically",

@@ -66,3 +66,23 @@ def test_watch_refreshes_a_table(camserver: Invoke, served: RunningServer) -> No
             assert column in header
         assert [row.split()[:3] for row in rows] == [["camera", "sim", "running"]]
     assert camserver("instances", "watch", "--count", "0").exit_code == 2
+
+
+def test_start_commands_start_a_pipeline_and_a_camera(camserver: Invoke, served: RunningServer) -> None:
+    started = camserver("pipelines", "start", "sim_sp", "--instance-id", "p2", "--no-client-timeout", "0")
+    assert started.exit_code == 0, started.stderr
+    instance_id, stream = started.stdout.split()
+    assert instance_id == "p2"
+    assert stream.startswith("tcp://")
+    info = served.services.pipelines.info("p2")
+    assert info.active
+    assert info.config["no_client_timeout"] == 0
+    again = camserver("pipelines", "start", "sim_sp", "--instance-id", "p2")
+    assert (again.exit_code, again.stderr) == (1, "error: Instance 'p2' is already running.\n")
+    camera = camserver("cameras", "start", "sim")
+    assert camera.exit_code == 0
+    assert camera.stdout.strip() == served.services.cameras.instance("sim").stream_address
+    missing = camserver("cameras", "start", "ghost")
+    assert (missing.exit_code, missing.stderr) == (1, "error: Camera 'ghost' does not exist.\n")
+    camserver("instances", "stop", "p2")
+    camserver("instances", "stop", "sim")

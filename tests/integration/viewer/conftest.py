@@ -58,7 +58,7 @@ class Viewer:
         data = self.connection.recv(timeout=DEADLINE)
         if isinstance(data, str):
             text: dict[str, Any] = json.loads(data)
-            assert text["type"] in ("status", "error"), text
+            assert text["type"] in ("status", "error", "pixels"), text
             return text
         length = int.from_bytes(data[:4], "big")
         frame: dict[str, Any] = json.loads(data[4 : 4 + length])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -101,6 +102,54 @@ def test_a_pipeline_view_carries_profiles_overlays_and_processing_parameters(ope
     assert set(meta["overlays"]) == {"center_of_mass", "fit", "good_region", "good_region_fit", "slices"}
     assert meta["scalars"]["width"] == 128
     assert "x_center_of_mass" in meta["scalars"]
+    assert meta["axes"]["x"] == {"start": 0.0, "end": 128.0, "unit": "px", "calibrated": False}
+
+
+def test_the_strip_chart_channels_come_at_the_streams_rate(open_viewer: OpenViewer) -> None:
+    # the pipeline sends 50 messages a second, the browser asks for 5 frames: each frame carries
+    # the values of the messages read since the one before, so the charts get the full rate
+    viewer = open_viewer(kind="pipeline", name="sim_sp", fps=5, history="x_center_of_mass,intensity")
+    pulses: list[int] = []
+    values: list[float | None] = []
+    frames = 0
+    meta: dict[str, Any] = {}
+    while len(pulses) < 100:
+        meta, _ = viewer.frame()
+        frames += 1
+        pulses += meta["history"]["pulse_id"]
+        values += meta["history"]["values"]["x_center_of_mass"]
+    assert set(meta["history"]["values"]) == {"x_center_of_mass", "intensity"}
+    assert pulses == sorted(set(pulses))
+    assert len(pulses) >= 5 * frames  # about ten values a frame: the stream's rate, not the viewer's
+    step = min(later - earlier for earlier, later in itertools.pairwise(pulses))
+    spanned = (pulses[-1] - pulses[0]) // step + 1
+    # every message of the span, less those a loaded machine's socket dropped (counted as gaps)
+    assert len(pulses) + meta["statistics"]["feed"]["missed_pulses"] >= spanned - 2 * step
+    assert all(isinstance(value, float) for value in values)
+    assert meta["statistics"]["feed"]["mode"] == "continuous"
+
+
+def test_raw_pixel_values_of_a_region_on_demand(server: RunningServer, open_viewer: OpenViewer) -> None:
+    viewer = open_viewer(kind="camera", name="sim", fps=5)
+    meta, _ = viewer.frame()
+    viewer.send({"pixels": {"seq": meta["seq"], "x": 126, "y": 10, "width": 4, "height": 3}})
+    deadline = time.monotonic() + DEADLINE
+    answer = viewer.message()
+    while answer["type"] != "pixels" and time.monotonic() < deadline:
+        if answer["type"] == "frame":
+            viewer.send({"ack": answer["seq"]})
+        answer = viewer.message()
+    assert (answer["x"], answer["y"], answer["width"], answer["height"]) == (126, 10, 2, 3)  # clamped
+    assert answer["dtype"] == "uint16"
+    assert len(answer["values"]) == 3
+    assert all(len(row) == 2 and all(isinstance(value, int) for value in row) for row in answer["values"])
+    viewer.send({"pixels": {"x": 0, "y": 0, "width": 100, "height": 100}})
+    error = viewer.message()
+    while error["type"] != "error" and time.monotonic() < deadline:
+        if error["type"] == "frame":
+            viewer.send({"ack": error["seq"]})
+        error = viewer.message()
+    assert "at most 4096 pixel values" in error["status"]
 
 
 def test_settings_change_while_viewing(open_viewer: OpenViewer) -> None:
@@ -114,7 +163,9 @@ def test_settings_change_while_viewing(open_viewer: OpenViewer) -> None:
     assert meta["view"]["x"] == 10
     assert meta["view"]["y"] == 20
     assert (meta["view"]["width"], meta["view"]["height"]) == (40, 30)
-    assert meta["levels"] == {"min": 0.0, "max": 1000.0, "auto": False}
+    levels = meta["levels"]
+    assert (levels["min"], levels["max"], levels["auto"]) == (0.0, 1000.0, False)
+    assert levels["histogram"]["sampled"] == 40 * 30
     assert simplejpeg.decode_jpeg(picture).shape == (30, 40, 3)
 
 

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from camserver.errors import ConfigError
-from camserver.service.image_renderer import COLORMAPS, colormap_table, render_jpeg, render_png, to_rgb
+from camserver.service.image_renderer import COLORMAPS, colormap_table, render_png, to_rgb
 
 BLACK = [0, 0, 0]
 WHITE = [255, 255, 255]
@@ -158,24 +158,3 @@ def test_images_without_finite_values_render(fill: float) -> None:
 def test_only_2d_images_render(shape: tuple[int, ...]) -> None:
     with pytest.raises(ConfigError, match="only 2-D images"):
         render_png(np.zeros(shape, dtype=np.uint16))
-
-
-def test_jpeg_bytes() -> None:
-    rgb = to_rgb(ramp(32, 48))
-
-    jpeg = render_jpeg(rgb, quality=70)
-
-    assert jpeg[:3] == b"\xff\xd8\xff"
-    assert jpeg[-2:] == b"\xff\xd9"
-    picture = Image.open(io.BytesIO(jpeg))
-    assert picture.format == "JPEG"
-    assert picture.size == (48, 32)
-
-
-def test_jpeg_of_a_non_contiguous_view() -> None:
-    rgb = to_rgb(ramp(32, 48))[:, ::2]
-
-    jpeg = render_jpeg(rgb)
-
-    assert jpeg.startswith(b"\xff\xd8\xff")
-    assert Image.open(io.BytesIO(jpeg)).size == (24, 32)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from camserver.service.overlay import axis_to_pixel, overlay_geometry, sigma_in_pixels
+from camserver.service.viewer.overlay import axis_to_pixel, overlay_geometry, sigma_in_pixels
 
 
 def test_without_an_axis_axis_units_are_pixels_centred_in_the_pixel() -> None:

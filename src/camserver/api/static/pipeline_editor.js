@@ -1,3 +1,4 @@
+// @ts-check
 // The config form of a running pipeline instance: threshold, region of interest, background, good
 // region, slices. Changes go to POST api/v1/pipeline/instance/<id>/config and apply from the
 // instance's next frame; the viewer shows their effect (and `processing_parameters`) live.
@@ -13,6 +14,14 @@ const BACKGROUND_MODES = [
   ["passive", "Passive (to the function)"],
 ];
 
+/** @typedef {{input: HTMLInputElement, error: HTMLElement, node: HTMLElement}} NumberField */
+
+/**
+ * @param {string} id
+ * @param {string} label
+ * @param {Record<string, unknown>} [attributes]
+ * @returns {NumberField}
+ */
 function numberField(id, label, attributes = {}) {
   const input = el("input", { id, type: "number", step: "any", inputmode: "decimal", ...attributes });
   const error = el("p", { class: "field-error", id: `${id}-error`, hidden: true });
@@ -20,7 +29,12 @@ function numberField(id, label, attributes = {}) {
   return { input, error, node: el("div", { class: "field" }, el("label", { for: id }, label), input, error) };
 }
 
-/** The value of a number field: null when empty, a number, or an Error in words. */
+/**
+ * The value of a number field: null when empty, a number, or an Error in words.
+ * @param {NumberField} field
+ * @param {{integer?: boolean, min?: number, max?: number, label: string}} rules
+ * @returns {number | null | Error}
+ */
 function readNumber(field, { integer = false, min = -Infinity, max = Infinity, label }) {
   const text = field.input.value.trim();
   field.error.hidden = true;
@@ -42,7 +56,12 @@ function readNumber(field, { integer = false, min = -Infinity, max = Infinity, l
   return value;
 }
 
+/**
+ * The form of the running pipeline instance `instanceId`.
+ * @param {string} instanceId
+ */
 export function createPipelineEditor(instanceId) {
+  /** @type {string | null} */
   let camera = null;
   const threshold = numberField("edit-threshold", "Threshold (counts below it become 0; empty: off)", { min: 0 });
   const roi = {
@@ -220,16 +239,18 @@ export function createPipelineEditor(instanceId) {
   /**
    * An ROI drawn on the picture: `rect` in pixels of the image shown, which already is the
    * current ROI of the pipeline's input (as `processing_parameters` of that frame tell).
+   * @param {{x: number, y: number, width: number, height: number}} rect
+   * @param {import("./messages.js").FrameMessage | null} frame
    */
   function setRoiFromImage(rect, frame) {
     const current = frame?.processing_parameters?.image_region_of_interest;
     const offsetX = Array.isArray(current) ? current[0] : 0;
     const offsetY = Array.isArray(current) ? current[2] : 0;
     const region = [offsetX + rect.x, rect.width, offsetY + rect.y, rect.height].map((value) => Math.max(0, Math.round(value)));
-    roi.offsetX.input.value = region[0];
-    roi.width.input.value = Math.max(1, region[1]);
-    roi.offsetY.input.value = region[2];
-    roi.height.input.value = Math.max(1, region[3]);
+    roi.offsetX.input.value = String(region[0]);
+    roi.width.input.value = String(Math.max(1, region[1]));
+    roi.offsetY.input.value = String(region[2]);
+    roi.height.input.value = String(Math.max(1, region[3]));
     return applyChanges({ image_region_of_interest: [region[0], Math.max(1, region[1]), region[2], Math.max(1, region[3])] }, `ROI ${region.join(", ")} applied`);
   }
 

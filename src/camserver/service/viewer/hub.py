@@ -15,8 +15,10 @@ from typing import Any
 
 from camserver.errors import ConfigError, Conflict, InstanceNotFound
 from camserver.models.instance import InstanceInfo
+from camserver.processing.calibration import camera_axes
 from camserver.service.services import Services
-from camserver.service.viewer_feed import MessageSource, ViewerFeed
+from camserver.service.viewer.digest import Axes
+from camserver.service.viewer.feed import MessageSource, ViewerFeed
 
 __all__ = ["StreamTarget", "ViewKind", "ViewerHub"]
 
@@ -44,6 +46,8 @@ class StreamTarget:
     name: str
     address: str
     instance_info: Callable[[], InstanceInfo | None]
+    #: a camera's calibrated axes for images of a width and height (None: the stream's own)
+    calibration: Callable[[int, int], Axes | None] | None = None
 
 
 Resolver = Callable[[ViewKind, str], StreamTarget]
@@ -68,7 +72,12 @@ def services_resolver(services: Services) -> Resolver:
         if kind is ViewKind.CAMERA:
             camera = services.cameras.resolve(name)
             address = services.cameras.stream(camera)
-            return StreamTarget(kind, camera, address, _or_none(services.cameras.instance, camera))
+
+            def calibration(width: int, height: int) -> Axes | None:
+                config = services.cameras.config(camera).camera_calibration
+                return None if config is None else camera_axes(width, height, config.model_dump())
+
+            return StreamTarget(kind, camera, address, _or_none(services.cameras.instance, camera), calibration)
         address = services.pipelines.stream(name)
         mode = str(services.pipelines.info(name).config.get("mode") or "PUB").upper()
         if mode != "PUB":
@@ -105,7 +114,10 @@ class ViewerHub:
                 raise Conflict("the server is shutting down")
             feed = self._feeds.get(key)
             if feed is None:
-                options: dict[str, Any] = {"name": f"{target.kind.value} {target.name}"}
+                options: dict[str, Any] = {
+                    "name": f"{target.kind.value} {target.name}",
+                    "calibration": target.calibration,
+                }
                 if self._open_source is not None:
                     options["open_source"] = self._open_source
                 feed = ViewerFeed(target.address, instance_info=target.instance_info, **options).start()

@@ -7,14 +7,14 @@ import json
 import numpy as np
 import pytest
 
-from camserver.service.frame_digest import (
+from camserver.service.viewer.digest import (
     MAX_PROFILE_POINTS,
     frame_digest,
     plain_numbers,
     profile_for_region,
     scalar_channels,
 )
-from camserver.service.view_renderer import ViewRegion, decimate
+from camserver.service.viewer.picture import ViewRegion, decimate
 
 
 def test_plain_numbers_keep_six_digits_of_the_largest_and_not_finite_values_become_null() -> None:
@@ -114,3 +114,18 @@ def test_a_tall_camera_image_gets_its_profile_from_every_few_rows_scaled_to_whol
     assert x["step"] == 2  # 1024 columns binned to 512 points
     assert x["values"][50] == 3000.0  # (0 + 6000) / 2: the column's sum over all 600 rows, binned with its neighbour
     assert sum(value for value in x["values"] if value) == 3000.0
+
+
+def test_axes_of_a_pipeline_in_millimetres_and_of_an_uncalibrated_one_in_pixels() -> None:
+    image = np.zeros((40, 60), np.uint16)
+    region = ViewRegion(10, 5, 20, 30, 1)
+    x_axis = -(np.arange(60, dtype=np.float32) - 30) * 0.5  # 0.5 mm per pixel, descending
+    y_axis = np.arange(40, dtype=np.float32) * 0.25
+    digest = frame_digest({"x_axis": x_axis, "y_axis": y_axis}, image, image, region)
+    assert digest["axes"]["x"] == {"start": 10.25, "end": 0.25, "unit": "mm", "calibrated": True}
+    assert digest["axes"]["y"]["start"] == pytest.approx(1.125)
+    assert digest["axes"]["y"]["end"] == pytest.approx(8.625)
+    plain = frame_digest({"x_axis": np.arange(60.0), "y_axis": np.arange(40.0)}, image, image, region)
+    assert plain["axes"]["x"] == {"start": 10.0, "end": 30.0, "unit": "px", "calibrated": False}
+    camera = frame_digest({}, image, image, region, calibration=(x_axis, y_axis))
+    assert camera["axes"]["x"]["calibrated"]

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from camserver.errors import ConfigError
-from camserver.service.view_settings import ViewSettings
-from camserver.service.viewer_feed import FeedSnapshot, RenderedFrame
-from camserver.service.viewer_session import ViewerSession
+from camserver.service.viewer.feed import FeedSnapshot, RenderedFrame
+from camserver.service.viewer.history import HistoryRing
+from camserver.service.viewer.session import ViewerSession
+from camserver.service.viewer.settings import ViewSettings
 from tests.unit.viewer.conftest import MakeMessage, beam
 
 
@@ -22,12 +23,15 @@ class FakeFeed:
         self.wanted: dict[Any, float] = {}
         self.rendered: list[tuple[int, ViewSettings]] = []
         self.broken = False
+        self.history = HistoryRing(size=8)
+        self.followed: dict[Any, tuple[str, ...]] = {}
 
     def latest(self) -> FeedSnapshot | None:
         return self.snapshot
 
-    def want(self, who: Any, fps: float) -> None:
+    def want(self, who: Any, fps: float, history: tuple[str, ...] = ()) -> None:
         self.wanted[who] = fps
+        self.followed[who] = tuple(history)
 
     def unwant(self, who: Any) -> None:
         self.wanted.pop(who, None)
@@ -37,7 +41,7 @@ class FakeFeed:
             raise ConfigError("the stream has no 2-D 'image' channel to show")
         self.rendered.append((snapshot.seq, settings))
         meta = {"type": "frame", "seq": snapshot.seq, "timestamp": 1000.0}
-        return RenderedFrame(snapshot.seq, b"jpeg", meta)
+        return RenderedFrame(snapshot.seq, b"jpeg", meta)  # type: ignore[arg-type]
 
     def statistics(self) -> dict[str, Any]:
         return {"mode": "continuous"}
@@ -169,3 +173,32 @@ def test_a_frame_is_one_binary_message_of_length_description_and_jpeg(setup: Any
     length = int.from_bytes(message[:4], "big")
     assert json.loads(message[4 : 4 + length])["seq"] == 1
     assert message[4 + length :] == b"jpeg"
+
+
+def test_each_frame_carries_the_followed_channels_of_every_message_read_since_the_last(setup: Any) -> None:
+    feed, clock, session, publish = setup
+    session.update({"history": "x_center_of_mass,intensity"})
+    assert feed.followed[session] == ("x_center_of_mass", "intensity")
+    for pulse in (1, 2, 3):
+        feed.history.append(
+            pulse, 1000.0 + pulse, {"x_center_of_mass": 10.0 + pulse, "intensity": None}, ["x_center_of_mass"]
+        )
+    publish(1)
+    frame = session.next_frame()
+    assert frame is not None
+    history = json.loads(frame.text)["history"]
+    assert history["pulse_id"] == [1, 2, 3]
+    assert history["values"] == {"x_center_of_mass": [11.0, 12.0, 13.0], "intensity": [None, None, None]}
+    assert history["lost"] == 0
+    # more records than the ring holds arrive before the next frame: the oldest are counted as lost
+    for pulse in range(4, 16):
+        feed.history.append(pulse, None, {"x_center_of_mass": 1.0}, ["x_center_of_mass"])
+    clock.now += 1.0
+    session.acknowledge(1)
+    publish(2)
+    frame = session.next_frame()
+    assert frame is not None
+    history = json.loads(frame.text)["history"]
+    assert history["pulse_id"] == list(range(8, 16))
+    assert history["lost"] == 4
+    assert session.statistics()["history_lost"] == 4

@@ -1,5 +1,5 @@
 """What the viewer tells a browser about one message besides the picture, as plain JSON values:
-profiles, overlay geometry, scalar channels and the pipeline's ``processing_parameters``.
+axes, profiles, overlay geometry, scalar channels and the pipeline's ``processing_parameters``.
 
 Profiles come from the pipeline's ``x_profile``/``y_profile`` channels (with its Gaussian fits)
 when it sends them, else from the decimated pixels shown. Either way they are cut to the shown
@@ -16,10 +16,22 @@ from typing import Any
 
 import numpy as np
 
-from camserver.service.overlay import overlay_geometry
-from camserver.service.view_renderer import ViewRegion
+from camserver.service.viewer.messages import AxisMessage
+from camserver.service.viewer.overlay import overlay_geometry
+from camserver.service.viewer.picture import ViewRegion
 
-__all__ = ["MAX_PROFILE_POINTS", "frame_digest", "plain_numbers", "profile_for_region", "scalar_channels"]
+__all__ = [
+    "MAX_PROFILE_POINTS",
+    "Axes",
+    "axes_for_region",
+    "frame_digest",
+    "plain_numbers",
+    "profile_for_region",
+    "scalar_channels",
+]
+
+#: the axes of an image: one value per pixel along x and along y
+Axes = tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]
 
 Array = np.ndarray[Any, Any]
 
@@ -153,13 +165,54 @@ def _profiles(data: Mapping[str, Any], image: Array, pixels: Array, region: View
     return profiles
 
 
-def frame_digest(data: Mapping[str, Any], image: Array, pixels: Array, region: ViewRegion) -> dict[str, Any]:
-    """The JSON part of one viewer frame: ``image`` (size and type), ``profiles``, ``overlays``,
-    ``scalars`` and ``processing_parameters`` (None for streams without them). ``pixels`` are the
-    decimated pixels of ``region`` that the picture shows."""
+def _is_pixel_axis(axis: Array) -> bool:
+    """Whether ``axis`` counts pixels (uncalibrated: consecutive whole numbers, ascending)."""
+    steps = np.diff(axis.astype(np.float64))
+    return bool(np.all(steps == 1.0)) and float(axis[0]) == round(float(axis[0]))
+
+
+def _axis(values: Array | None, start: int, length: int, size: int) -> AxisMessage:
+    if values is None or values.size != size or size < 2:
+        return {"start": float(start), "end": float(start + length), "unit": "px", "calibrated": False}
+    first, last = float(values[start]), float(values[start + length - 1])
+    spacing = (last - first) / (length - 1) if length > 1 else float(values[1]) - float(values[0])
+    calibrated = not _is_pixel_axis(values)
+    # values belong to pixel centres; the region's edges lie half a pixel further out
+    return {
+        "start": first - spacing / 2 if calibrated else float(start),
+        "end": last + spacing / 2 if calibrated else float(start + length),
+        "unit": "mm" if calibrated else "px",
+        "calibrated": calibrated,
+    }
+
+
+def axes_for_region(
+    data: Mapping[str, Any], width: int, height: int, region: ViewRegion, calibration: Axes | None = None
+) -> dict[str, AxisMessage]:
+    """The x and y axes of the shown region: from the message's ``x_axis``/``y_axis`` (a pipeline's,
+    in millimetres when its camera is calibrated), else from ``calibration`` (a camera's), else
+    pixels."""
+    x_values = _channel_profile(data, "x_axis", width)
+    y_values = _channel_profile(data, "y_axis", height)
+    if (x_values is None or y_values is None) and calibration is not None:
+        x_values, y_values = calibration
+    return {
+        "x": _axis(x_values, region.x, region.width, width),
+        "y": _axis(y_values, region.y, region.height, height),
+    }
+
+
+def frame_digest(
+    data: Mapping[str, Any], image: Array, pixels: Array, region: ViewRegion, calibration: Axes | None = None
+) -> dict[str, Any]:
+    """The JSON part of one viewer frame: ``image`` (size and type), ``axes``, ``profiles``,
+    ``overlays``, ``scalars`` and ``processing_parameters`` (None for streams without them).
+    ``pixels`` are the decimated pixels of ``region`` that the picture shows; ``calibration`` the
+    axes of a camera's images."""
     height, width = image.shape
     return {
         "image": {"width": int(width), "height": int(height), "dtype": image.dtype.name},
+        "axes": axes_for_region(data, width, height, region, calibration),
         "profiles": _profiles(data, image, pixels, region),
         "overlays": overlay_geometry(data),
         "scalars": scalar_channels(data),

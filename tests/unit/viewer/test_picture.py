@@ -9,9 +9,9 @@ import pytest
 import simplejpeg
 
 from camserver.errors import ConfigError
-from camserver.service.image_renderer import COLORMAPS
-from camserver.service.view_renderer import ViewRegion, ViewRenderer, decimate, display_levels, view_region
-from camserver.service.view_settings import ViewSettings
+from camserver.service.viewer.colour import COLORMAPS
+from camserver.service.viewer.picture import PictureRenderer, ViewRegion, decimate, view_region
+from camserver.service.viewer.settings import ViewSettings
 
 Array = np.ndarray[Any, Any]
 
@@ -52,21 +52,10 @@ def test_decimation_is_a_view_of_every_step_th_pixel() -> None:
     assert pixels[-1, -1] == image[48, 58]
 
 
-def test_automatic_levels_are_the_range_of_the_finite_pixels() -> None:
-    pixels = np.array([[np.nan, 2.0], [np.inf, -3.0]])
-    assert display_levels(pixels) == (-3.0, 2.0)
-
-
-def test_given_levels_win_and_a_flat_image_still_gets_a_range() -> None:
-    assert display_levels(np.zeros((2, 2), np.uint16), 10, None) == (10.0, 11.0)
-    assert display_levels(np.full((2, 2), 7, np.uint16)) == (7.0, 8.0)
-    assert display_levels(np.array([[np.nan]])) == (0.0, 1.0)
-
-
 @pytest.mark.parametrize("dtype", ["uint8", "uint16", ">u2", "int32", "float32", "float64"])
 def test_every_pixel_type_maps_low_to_the_first_and_high_to_the_last_colour(dtype: str) -> None:
     image = np.array([[0, 50, 100]], dtype=dtype)
-    picture = ViewRenderer().colour(image, 0.0, 100.0, "gray")
+    picture = PictureRenderer().colour(image, 0.0, 100.0, "gray")
     assert picture.shape == (1, 3, 4)
     assert picture.dtype == np.uint8
     assert picture[0, 0, :3].tolist() == [0, 0, 0]
@@ -76,7 +65,7 @@ def test_every_pixel_type_maps_low_to_the_first_and_high_to_the_last_colour(dtyp
 
 def test_colours_come_from_the_named_colour_map() -> None:
     image = np.array([[0, 255]], dtype=np.uint8)
-    picture = ViewRenderer().colour(image, 0.0, 255.0, "jet")
+    picture = PictureRenderer().colour(image, 0.0, 255.0, "jet")
     table = COLORMAPS["jet"]
     assert picture[0, 0, :3].tolist() == table[0].tolist()
     assert picture[0, 1, :3].tolist() == table[255].tolist()
@@ -84,34 +73,46 @@ def test_colours_come_from_the_named_colour_map() -> None:
 
 def test_values_outside_the_levels_are_clipped_and_nan_shows_as_low() -> None:
     image = np.array([[-50.0, np.nan, 500.0]])
-    picture = ViewRenderer().colour(image, 0.0, 100.0, "gray")
+    picture = PictureRenderer().colour(image, 0.0, 100.0, "gray")
     assert picture[0, :, 0].tolist() == [0, 0, 255]
 
 
 def test_an_unknown_colour_map_is_refused() -> None:
     with pytest.raises(ConfigError, match="unknown colormap"):
-        ViewRenderer().colour(np.zeros((1, 1), np.uint16), 0, 1, "sepia")
+        PictureRenderer().colour(np.zeros((1, 1), np.uint16), 0, 1, "sepia")
 
 
 def test_render_makes_a_jpeg_of_the_decimated_region() -> None:
     image = np.zeros((300, 400), np.uint16)
     image[100:200, 100:300] = 1000
-    rendered = ViewRenderer().render(image, ViewSettings(colormap="gray", max_width=100, max_height=100))
+    rendered = PictureRenderer().render(image, ViewSettings(colormap="gray", max_width=100, max_height=100))
     assert rendered.region == ViewRegion(0, 0, 400, 300, 4)
     decoded = simplejpeg.decode_jpeg(rendered.jpeg, colorspace="GRAY")
     assert decoded.shape[:2] == (75, 100)
     assert decoded[40, 50, 0] > 200  # the bright block
     assert decoded[5, 5, 0] < 30  # the dark floor
-    assert (rendered.low, rendered.high) == (0.0, 1000.0)
+    assert (rendered.contrast.low, rendered.contrast.high) == (0.0, 1000.0)
+    assert rendered.contrast.histogram is not None
+
+
+def test_a_hot_pixel_does_not_set_the_automatic_contrast() -> None:
+    rng = np.random.default_rng(1)
+    image = rng.normal(100, 5, (480, 640)).astype(np.uint16)
+    image[200:260, 300:380] += 2000  # the beam
+    image[10, 10] = 60000  # a hot pixel
+    rendered = PictureRenderer().render(image, ViewSettings(colormap="gray"))
+    assert 2000 < rendered.contrast.high < 2200
+    decoded = simplejpeg.decode_jpeg(rendered.jpeg, colorspace="GRAY")
+    assert decoded[230, 340, 0] > 200  # the beam is bright, not a sliver of the range
 
 
 def test_render_refuses_an_image_that_is_not_2d() -> None:
     with pytest.raises(ConfigError, match="2-D images"):
-        ViewRenderer().render(np.zeros((4, 4, 3), np.uint8), ViewSettings())
+        PictureRenderer().render(np.zeros((4, 4, 3), np.uint8), ViewSettings())
 
 
 def test_a_fixed_contrast_reuses_the_colour_table() -> None:
-    renderer = ViewRenderer()
+    renderer = PictureRenderer()
     image = np.arange(16, dtype=np.uint16).reshape(4, 4)
     first = renderer.colour(image, 0.0, 15.0, "gray")
     table = renderer._table

@@ -17,8 +17,8 @@ import pytest
 from camserver.errors import ConfigError, TransportError
 from camserver.models.instance import InstanceInfo, InstanceKind, InstanceState
 from camserver.protocol import Message
-from camserver.service.view_settings import ViewSettings
-from camserver.service.viewer_feed import ViewerFeed
+from camserver.service.viewer.feed import FeedSnapshot, ViewerFeed
+from camserver.service.viewer.settings import ViewSettings
 from camserver.transport import SubscriberStatistics
 from tests.unit.viewer.conftest import MakeMessage, beam
 
@@ -185,7 +185,7 @@ def test_renderings_are_shared_between_equal_settings(feed: ViewerFeed, stream: 
 
 
 def test_a_message_without_an_image_cannot_be_rendered(feed: ViewerFeed, make_message: MakeMessage) -> None:
-    from camserver.service.viewer_feed import FeedSnapshot
+    from camserver.service.viewer.feed import FeedSnapshot
 
     snapshot = FeedSnapshot(1, make_message({"x": 1.0, "y": np.zeros(3)}), 0.0)
     with pytest.raises(ConfigError, match="no 2-D 'image' channel"):
@@ -206,3 +206,38 @@ def test_statistics_carry_the_instance_figures(stream: FakeStream) -> None:
         assert figures["stream"] == "tcp://fake:3"
     finally:
         feed.close()
+
+
+def test_a_fast_stream_of_small_messages_is_read_whole_while_a_browser_charts_it(
+    feed: ViewerFeed, stream: FakeStream
+) -> None:
+    feed.want("browser", 5.0, ["width", "missing"])
+    stream.fast = True
+    wait_until(lambda: feed.history.last_index >= 200, "200 charted messages")
+    assert feed.mode == "continuous"  # the fake messages bring few bytes: no sampling
+    batch, cursor = feed.history.since(0, ["width", "missing"])
+    assert cursor >= 200
+    pulses = batch.pulse_id
+    assert pulses == list(range(pulses[0], pulses[0] + len(pulses)))  # every message, none skipped
+    assert set(batch.values["width"]) == {64.0}
+    assert set(batch.values["missing"]) == {None}
+    feed.unwant("browser")
+    assert not feed.follows_history
+
+
+def test_raw_pixel_values_come_from_the_frame_asked_for(feed: ViewerFeed, stream: FakeStream) -> None:
+    from camserver.service.viewer.messages import PixelRequest
+
+    with pytest.raises(ConfigError, match="has sent no frame yet"):
+        feed.pixels(PixelRequest(x=0, y=0, width=1, height=1))
+    first = stream.push()
+    wait_until(lambda: feed.latest() is not None, "the first message")
+    stream.push()
+    wait_until(lambda: (feed.latest() or FeedSnapshot(0, first, 0)).seq == 2, "the second message")
+    answer = feed.pixels(PixelRequest(seq=1, x=10, y=12, width=3, height=2))
+    image = first.data["image"]
+    assert answer["seq"] == 1
+    assert answer["values"] == image[12:14, 10:13].tolist()
+    clamped = feed.pixels(PixelRequest(seq=99, x=10_000, y=0, width=5, height=1))  # not kept: the newest
+    assert clamped["seq"] == 2
+    assert (clamped["x"], clamped["width"]) == (image.shape[1] - 1, 1)

@@ -18,16 +18,20 @@ feed does not read a fast stream whole. It works in one of two modes and switche
   nothing, and the publisher does not wait for the viewer (PUB drops for it).
 
 The feed switches to sampling when more than three messages arrived for one frame shown, and back
-when, after connecting, it waited longer than one frame interval for a message.
+when, after connecting, it waited longer than one frame interval for a message. While a browser
+follows channels in strip charts (``history``), a stream that brings no more than
+:data:`HISTORY_BYTE_RATE` bytes a second is read whole all the same, so the charts get every
+message; the ring of those values is :class:`~camserver.service.viewer.history.HistoryRing`.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections import OrderedDict, deque
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -36,12 +40,14 @@ import numpy as np
 from camserver.errors import CamServerError, ConfigError
 from camserver.models.instance import InstanceInfo
 from camserver.protocol import Message
-from camserver.service.frame_digest import frame_digest
-from camserver.service.view_renderer import ViewRenderer, decimate
-from camserver.service.view_settings import ViewSettings
+from camserver.service.viewer.digest import Axes, frame_digest
+from camserver.service.viewer.history import HistoryRing
+from camserver.service.viewer.messages import FrameMessage, PixelRequest, PixelsMessage
+from camserver.service.viewer.picture import PictureRenderer, decimate
+from camserver.service.viewer.settings import ViewSettings
 from camserver.transport import Subscriber, SubscriberStatistics
 
-__all__ = ["FeedSnapshot", "MessageSource", "RenderedFrame", "ViewerFeed"]
+__all__ = ["HISTORY_BYTE_RATE", "FeedSnapshot", "MessageSource", "RenderedFrame", "ViewerFeed"]
 
 logger = logging.getLogger("camserver.viewer")
 
@@ -58,6 +64,13 @@ _IDLE_FPS = 1.0
 #: renderings kept per feed (one per distinct browser setting for the newest messages)
 _RENDER_CACHE = 8
 _INFO_INTERVAL = 1.0
+#: bytes a second a stream may bring to be read whole for the strip charts (a 640x480 uint16
+#: pipeline at 100 Hz brings about 62 MB/s; a 2560x2160 camera at 100 Hz 1.1 GB/s, which is sampled)
+HISTORY_BYTE_RATE = 80e6
+#: messages taken at most from a socket's queue before a frame is published
+_DRAIN_LIMIT = 16
+#: messages kept for pixel requests about a frame already sent
+_KEPT_SNAPSHOTS = 3
 
 
 class MessageSource(Protocol):
@@ -89,7 +102,7 @@ class RenderedFrame:
 
     seq: int
     jpeg: bytes
-    meta: dict[str, Any]
+    meta: FrameMessage
 
 
 def _timestamp(message: Message) -> float | None:
@@ -113,10 +126,13 @@ class ViewerFeed:
         instance_info: Callable[[], InstanceInfo | None] | None = None,
         open_source: Callable[[str], MessageSource] = _subscribe,
         clock: Callable[[], float] = time.monotonic,
+        calibration: Callable[[int, int], Axes | None] | None = None,
     ) -> None:
         self.address = address
         self.name = name or address
         self._instance_info = instance_info
+        self._calibration = calibration
+        self._calibrated: tuple[tuple[int, int], Axes | None] | None = None
         self._open_source = open_source
         self._clock = clock
         self._lock = threading.Lock()
@@ -124,9 +140,13 @@ class ViewerFeed:
         self._wake = threading.Event()
         self._latest: FeedSnapshot | None = None
         self._wanted: dict[Hashable, float] = {}
+        self._followed: dict[Hashable, tuple[str, ...]] = {}
+        self._channels: tuple[str, ...] = ()
+        self._kept: deque[FeedSnapshot] = deque(maxlen=_KEPT_SNAPSHOTS)
+        self.history = HistoryRing()
         self._listeners: dict[int, Callable[[], None]] = {}
         self._next_listener = 0
-        self._renderer = ViewRenderer()
+        self._renderer = PictureRenderer()
         self._render_lock = threading.Lock()
         self._rendered: OrderedDict[tuple[Any, ...], RenderedFrame] = OrderedDict()
         # figures, written by the feed's thread
@@ -135,6 +155,7 @@ class ViewerFeed:
         self.connections = 0
         self.missed_pulses = 0
         self.decode_errors = 0
+        self.byte_rate = 0.0
         self.error: str | None = None
         self.last_message_at: float | None = None
         self.started_at = clock()
@@ -164,16 +185,29 @@ class ViewerFeed:
 
     # -- what browsers ask --------------------------------------------------------------------
 
-    def want(self, who: Hashable, fps: float) -> None:
-        """Ask for ``fps`` frames per second on behalf of ``who`` (a session)."""
+    def want(self, who: Hashable, fps: float, history: Iterable[str] = ()) -> None:
+        """Ask for ``fps`` frames per second and the values of the ``history`` channels on behalf
+        of ``who`` (a session)."""
         with self._lock:
             self._wanted[who] = fps
+            self._followed[who] = tuple(history)
+            self._channels = self._union()
         self._wake.set()
 
     def unwant(self, who: Hashable) -> None:
         """Forget what ``who`` asked for."""
         with self._lock:
             self._wanted.pop(who, None)
+            self._followed.pop(who, None)
+            self._channels = self._union()
+
+    def _union(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(name for names in self._followed.values() for name in names))
+
+    @property
+    def follows_history(self) -> bool:
+        """Whether any browser follows channels in strip charts."""
+        return bool(self._channels)
 
     def fps(self) -> float:
         """The frame rate the feed takes messages at: the highest any browser asks for."""
@@ -196,6 +230,35 @@ class ViewerFeed:
         """The newest message, or None before the first."""
         return self._latest
 
+    def pixels(self, request: PixelRequest) -> PixelsMessage:
+        """The raw values of a region of the image of message ``request.seq`` (if still kept, else
+        of the newest message), clamped into the image. Raises :class:`ConfigError` before the
+        first message or for a message without a 2-D image."""
+        with self._lock:
+            kept = list(self._kept)
+        if not kept:
+            raise ConfigError(f"{self.name} has sent no frame yet")
+        snapshot = next((item for item in kept if item.seq == request.seq), kept[-1])
+        image = self._image(snapshot.message)
+        height, width = image.shape
+        x, y = min(request.x, width - 1), min(request.y, height - 1)
+        part = image[y : y + request.height, x : x + request.width]
+        values: list[list[float | int | None]]
+        if part.dtype.kind == "f":
+            values = [[value if math.isfinite(value) else None for value in row] for row in part.tolist()]
+        else:
+            values = part.tolist()
+        return {
+            "type": "pixels",
+            "seq": snapshot.seq,
+            "x": x,
+            "y": y,
+            "width": int(part.shape[1]),
+            "height": int(part.shape[0]),
+            "dtype": image.dtype.name,
+            "values": values,
+        }
+
     def instance(self) -> InstanceInfo | None:
         """The instance behind the stream, as last polled (None if unknown or gone)."""
         return self._info
@@ -217,8 +280,7 @@ class ViewerFeed:
                 self._rendered.popitem(last=False)
             return rendered
 
-    def _render(self, snapshot: FeedSnapshot, settings: ViewSettings) -> RenderedFrame:
-        message = snapshot.message
+    def _image(self, message: Message) -> Array:
         image = message.data.get("image")
         if not isinstance(image, np.ndarray) or image.ndim != 2:
             shape = getattr(image, "shape", None)
@@ -226,21 +288,53 @@ class ViewerFeed:
                 f"the stream of {self.name} has no 2-D 'image' channel to show"
                 + (f" (its image has shape {shape})" if shape is not None else "")
             )
+        return image
+
+    def _axes(self, width: int, height: int) -> Axes | None:
+        """A camera's calibrated axes for images of this size (looked up once per size)."""
+        if self._calibration is None:
+            return None
+        known = self._calibrated
+        if known is None or known[0] != (width, height):
+            try:
+                axes = self._calibration(width, height)
+            except CamServerError as error:
+                logger.warning("viewer feed of %s: no calibrated axes: %s", self.name, error)
+                axes = None
+            known = ((width, height), axes)
+            self._calibrated = known
+        return known[1]
+
+    def _render(self, snapshot: FeedSnapshot, settings: ViewSettings) -> RenderedFrame:
+        message = snapshot.message
+        image = self._image(message)
         picture = self._renderer.render(image, settings)
-        digest = frame_digest(message.data, image, decimate(image, picture.region), picture.region)
-        meta = {
+        region = picture.region
+        contrast = picture.contrast
+        digest = frame_digest(message.data, image, decimate(image, region), region, self._axes(*image.shape[::-1]))
+        meta: FrameMessage = {
             "type": "frame",
             "seq": snapshot.seq,
             "pulse_id": message.pulse_id,
             "timestamp": _timestamp(message),
-            "view": picture.region.as_dict(),
+            "view": region.as_dict(),  # type: ignore[typeddict-item]
             "levels": {
-                "min": picture.low,
-                "max": picture.high,
-                "auto": settings.min_value is None or settings.max_value is None,
+                "min": contrast.low,
+                "max": contrast.high,
+                "auto": contrast.auto,
+                "low_percentile": settings.low_percentile,
+                "high_percentile": settings.high_percentile,
+                "histogram": None if contrast.histogram is None else contrast.histogram.as_dict(),  # type: ignore[typeddict-item]
             },
             "colormap": settings.colormap,
-            **digest,
+            "image": digest["image"],
+            "axes": digest["axes"],
+            "profiles": digest["profiles"],
+            "overlays": digest["overlays"],
+            "scalars": digest["scalars"],
+            "processing_parameters": digest["processing_parameters"],
+            "history": {"pulse_id": [], "time": [], "values": {}, "lost": 0},
+            "statistics": {},
         }
         return RenderedFrame(snapshot.seq, picture.jpeg, meta)
 
@@ -277,6 +371,8 @@ class ViewerFeed:
             "connections": self.connections,
             "missed_pulses": self.missed_pulses,
             "decode_errors": self.decode_errors,
+            "byte_rate": round(self.byte_rate),
+            "history_channels": list(self._channels),
             "silent_for": None if self.last_message_at is None else round(now - self.last_message_at, 3),
             "error": self.error,
             "instance": instance,
@@ -294,10 +390,17 @@ class ViewerFeed:
         except CamServerError:
             self._info = None
 
+    def _record(self, message: Message) -> None:
+        """Keep the followed channels of a message read (published or not)."""
+        channels = self._channels
+        if channels:
+            self.history.append(message.pulse_id, _timestamp(message), message.data, channels)
+
     def _publish(self, message: Message) -> None:
         with self._lock:
             seq = self._latest.seq + 1 if self._latest is not None else 1
             self._latest = FeedSnapshot(seq, message, self._clock())
+            self._kept.append(self._latest)
             listeners = list(self._listeners.values())
         self.last_message_at = self._clock()
         self.error = None
@@ -331,11 +434,25 @@ class ViewerFeed:
         finally:
             self._retire(self._source)
 
+    def _read_whole(self) -> bool:
+        """Whether a stream that outruns the viewer is read whole all the same: while browsers
+        follow channels and the stream brings few enough bytes."""
+        return self.follows_history and self.byte_rate <= HISTORY_BYTE_RATE
+
+    def _measure(self, source: MessageSource, window: list[float]) -> None:
+        """Update :attr:`byte_rate` from ``source``'s byte count; ``window`` is ``[since, bytes]``."""
+        now = self._clock()
+        if now - window[0] >= 1.0:
+            received = float(source.statistics.bytes_received)
+            self.byte_rate = (received - window[1]) / (now - window[0])
+            window[0], window[1] = now, received
+
     def _loop(self) -> None:
         sampling = False
         pending: Message | None = None
         since_published = 0
         next_due = self._clock()
+        window = [self._clock(), 0.0]
         while not self._stop.is_set():
             self._poll_instance()
             interval = 1.0 / self.fps()
@@ -350,17 +467,20 @@ class ViewerFeed:
                     if message is None:
                         continue  # silent for now
                     self.received += 1
+                    self._record(message)
                     self._publish(message)
                     next_due = self._advance(next_due, interval)
-                    if waited > interval:  # the stream is slower than the viewer: read it all
+                    if waited > interval or self._read_whole():  # slower than the viewer, or charted
                         sampling = False
                         self.mode = "continuous"
                     continue
                 if self._source is None:
                     self._source = self._open_source(self.address)
                     self.connections += 1
+                    window = [self._clock(), float(self._source.statistics.bytes_received)]
                 wait = _RECEIVE_TIMEOUT if pending is None else max(0.0, next_due - self._clock())
                 message = self._source.receive(wait)
+                self._measure(self._source, window)
             except CamServerError as error:
                 self.error = str(error)
                 logger.warning("viewer feed of %s: %s", self.name, error)
@@ -372,17 +492,36 @@ class ViewerFeed:
             if message is not None:
                 pending = message
                 since_published += 1
-                if since_published > _BACKLOG_LIMIT:  # the stream outruns the viewer: sample it
+                self._record(message)
+                if since_published > _BACKLOG_LIMIT and not self._read_whole():  # outrun: sample it
                     self.received += since_published
                     sampling, pending, since_published = True, None, 0
                     self.mode = "sampling"
                     self._retire(self._source)
                     continue
             if pending is not None and self._clock() >= next_due:
+                pending, taken = self._newest(pending)  # what waited in the socket is newer
+                since_published += taken
                 self.received += since_published
                 self._publish(pending)
                 pending, since_published = None, 0
                 next_due = self._advance(next_due, interval)
+
+    def _newest(self, pending: Message) -> tuple[Message, int]:
+        """``pending``, or a newer message already waiting in the socket (each one recorded for
+        the charts), and how many were taken: a frame is never older than it must be."""
+        source = self._source
+        taken = 0
+        while source is not None and taken < _DRAIN_LIMIT:
+            try:
+                message = source.receive(0)
+            except CamServerError:
+                break  # the next receive reports it
+            if message is None:
+                break
+            self._record(message)
+            pending, taken = message, taken + 1
+        return pending, taken
 
     def _advance(self, due: float, interval: float) -> float:
         """The next due time: one interval on, but never so far behind that frames would bunch."""
@@ -396,6 +535,9 @@ class ViewerFeed:
         started = self._clock()
         try:
             message = source.receive(_RECEIVE_TIMEOUT)
+            info = self._info
+            if message is not None and info is not None:  # what reading it whole would cost
+                self.byte_rate = source.statistics.bytes_received * info.statistics.tx_rate
         finally:
             self._retire(source)
         return message, self._clock() - started

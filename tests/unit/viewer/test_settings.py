@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from camserver.errors import ConfigError
-from camserver.service.view_settings import ViewSettings
+from camserver.service.viewer.settings import ViewSettings
 
 
 def test_defaults_are_a_rainbow_at_ten_frames_a_second_with_automatic_contrast() -> None:

@@ -2,10 +2,10 @@
 
 The cost is bounded by the size of the picture, not of the frame: the region is decimated first by
 a whole step (a strided view, no copy) to at most ``max_width`` x ``max_height`` pixels, and only
-those pixels are read. For unsigned integer images up to 16 bits, levels and colour map are one
-table of 4-byte RGBX words indexed by the pixel value, so colouring is a single gather; other types
-are scaled to 0..255 on the decimated pixels, then coloured. The RGBX words go to libjpeg-turbo as
-they are (simplejpeg), with no copy to packed RGB.
+those pixels are read. Levels come from :mod:`~camserver.service.viewer.contrast`, colours from
+:mod:`~camserver.service.viewer.colour`: for unsigned integer images up to 16 bits, levels and colour
+map are one table of 4-byte RGBX words indexed by the pixel value, so colouring is a single gather.
+The RGBX words go to libjpeg-turbo as they are (simplejpeg), with no copy to packed RGB.
 """
 
 from __future__ import annotations
@@ -18,18 +18,13 @@ from typing import Any
 import numpy as np
 
 from camserver.errors import ConfigError
-from camserver.service.image_renderer import COLORMAPS
-from camserver.service.view_settings import ViewSettings
+from camserver.service.viewer.colour import PACKED, colour_indices, value_table
+from camserver.service.viewer.contrast import Contrast, display_levels
+from camserver.service.viewer.settings import ViewSettings
 
-__all__ = ["RenderedView", "ViewRegion", "ViewRenderer", "decimate", "display_levels", "view_region"]
+__all__ = ["PictureRenderer", "RenderedView", "ViewRegion", "decimate", "view_region"]
 
 Array = np.ndarray[Any, Any]
-
-#: each colour map as 256 little-endian RGBX words (X = 0), ready to be gathered into a picture
-_PACKED: dict[str, Array] = {
-    name: np.ascontiguousarray(np.column_stack([table, np.zeros(256, np.uint8)])).view("<u4").reshape(256)
-    for name, table in COLORMAPS.items()
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +62,11 @@ class ViewRegion:
 
 @dataclass(frozen=True, slots=True)
 class RenderedView:
-    """One picture: JPEG bytes, the region they show, and the levels used."""
+    """One picture: JPEG bytes, the region they show, and the levels (with histogram) used."""
 
     jpeg: bytes
     region: ViewRegion
-    low: float
-    high: float
+    contrast: Contrast
 
 
 def view_region(
@@ -106,44 +100,7 @@ def decimate(image: Array, region: ViewRegion) -> Array:
     return image[region.y : region.y + region.height : step, region.x : region.x + region.width : step]
 
 
-def display_levels(
-    pixels: Array, min_value: float | None = None, max_value: float | None = None
-) -> tuple[float, float]:
-    """The values shown as the darkest and brightest colour: those given, else the range of the
-    finite ``pixels`` (0..1 when there is none). The result always has ``low < high``."""
-    low, high = min_value, max_value
-    if low is None or high is None:
-        finite = pixels[np.isfinite(pixels)] if pixels.dtype.kind == "f" else pixels
-        found_low = float(finite.min()) if finite.size else 0.0
-        found_high = float(finite.max()) if finite.size else 1.0
-        low = found_low if low is None else low
-        high = found_high if high is None else high
-    if not high > low:
-        high = low + 1.0
-    return float(low), float(high)
-
-
-def _index_table(bits: int, low: float, high: float) -> Array:
-    """0..255 for every value an unsigned ``bits``-bit pixel can take."""
-    values = np.arange(1 << bits, dtype=np.float32)
-    scaled = (values - np.float32(low)) * np.float32(255.0 / (high - low))
-    table: Array = np.clip(scaled, 0, 255).astype(np.uint8)
-    return table
-
-
-def _scaled_indices(pixels: Array, low: float, high: float) -> Array:
-    """0..255 for each of ``pixels`` (any numeric type; NaN shows as ``low``)."""
-    values = pixels.astype(np.float32)
-    if pixels.dtype.kind == "f":
-        np.nan_to_num(values, copy=False, nan=low, posinf=high, neginf=low)
-    values -= np.float32(low)
-    values *= np.float32(255.0 / (high - low))
-    np.clip(values, 0, 255, out=values)
-    indices: Array = values.astype(np.uint8)
-    return indices
-
-
-class ViewRenderer:
+class PictureRenderer:
     """Renders pictures for one stream. Keeps the last value-to-colour table, which is reused while
     colour map, levels and pixel type stay the same (fixed contrast). Thread-safe."""
 
@@ -155,21 +112,21 @@ class ViewRenderer:
     def _colour_table(self, bits: int, low: float, high: float, colormap: str) -> Array:
         key = (bits, low, high, colormap)
         if self._table is None or self._table_key != key:
-            self._table = _PACKED[colormap][_index_table(bits, low, high)]
+            self._table = PACKED[colormap][value_table(bits, low, high)]
             self._table_key = key
         return self._table
 
     def colour(self, pixels: Array, low: float, high: float, colormap: str) -> Array:
         """``pixels`` (2-D) as an RGBX uint8 picture of shape ``(height, width, 4)``."""
-        packed_map = _PACKED.get(colormap)
+        packed_map = PACKED.get(colormap)
         if packed_map is None:
-            raise ConfigError(f"unknown colormap {colormap!r}; available: {', '.join(sorted(_PACKED))}")
+            raise ConfigError(f"unknown colormap {colormap!r}; available: {', '.join(sorted(PACKED))}")
         if pixels.dtype.kind == "u" and pixels.dtype.itemsize <= 2:
             with self._lock:
                 table = self._colour_table(8 * pixels.dtype.itemsize, low, high, colormap)
             words = np.take(table, pixels)
         else:
-            words = np.take(packed_map, _scaled_indices(pixels, low, high))
+            words = np.take(packed_map, colour_indices(pixels, low, high))
         picture: Array = words.view(np.uint8).reshape(*pixels.shape, 4)
         return picture
 
@@ -182,7 +139,13 @@ class ViewRenderer:
         height, width = image.shape
         region = view_region(width, height, settings.zoom, max_width=settings.max_width, max_height=settings.max_height)
         pixels = decimate(image, region)
-        low, high = display_levels(pixels, settings.min_value, settings.max_value)
-        picture = self.colour(pixels, low, high, settings.colormap)
+        contrast = display_levels(
+            pixels,
+            settings.min_value,
+            settings.max_value,
+            percentiles=(settings.low_percentile, settings.high_percentile),
+            histogram=True,
+        )
+        picture = self.colour(pixels, contrast.low, contrast.high, settings.colormap)
         jpeg: bytes = simplejpeg.encode_jpeg(picture, quality=settings.quality, colorspace="RGBX")
-        return RenderedView(jpeg, region, low, high)
+        return RenderedView(jpeg, region, contrast)

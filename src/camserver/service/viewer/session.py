@@ -1,10 +1,11 @@
-"""One browser watching one feed: its settings, its pace and its figures.
+"""One browser watching one feed: its settings, its pace, its strip-chart values and its figures.
 
 A session sends a frame only when all of these hold: the feed has a message newer than the last one
 sent, one frame interval (``1 / fps``) has passed since the last send, and fewer than
 ``max_in_flight`` frames wait for the browser's acknowledgement. A browser that draws slowly (or
 not at all) therefore gets fewer frames, never a queue of old ones, and never holds the feed back:
-messages it did not get are counted as ``skipped``.
+messages it did not get are counted as ``skipped``. Each frame also carries the values of the
+channels the browser follows for every message the feed read since the previous frame.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from camserver.service.view_settings import ViewSettings
-from camserver.service.viewer_feed import ViewerFeed
+from camserver.service.viewer.feed import ViewerFeed
+from camserver.service.viewer.messages import FrameMessage, PixelRequest, StatusMessage
+from camserver.service.viewer.settings import ViewSettings
 
 __all__ = ["ViewerFrame", "ViewerSession"]
 
@@ -77,15 +79,21 @@ class ViewerSession:
         self.sent = 0
         self.skipped = 0
         self.latency: float | None = None
-        feed.want(self, settings.fps)
+        self.history_lost = 0
+        self._history_cursor = feed.history.last_index
+        feed.want(self, settings.fps, settings.history)
 
     def update(self, changes: Mapping[str, Any]) -> ViewSettings:
         """Apply settings from the browser (raises :class:`ConfigError` and keeps the old ones)."""
         with self._lock:
             self.settings = self.settings.updated(changes)
-            fps = self.settings.fps
-        self.feed.want(self, fps)
-        return self.settings
+            settings = self.settings
+        self.feed.want(self, settings.fps, settings.history)
+        return settings
+
+    def pixels(self, request: PixelRequest) -> str:
+        """A JSON ``pixels`` message: the raw values of a region (raises :class:`ConfigError`)."""
+        return json.dumps(self.feed.pixels(request), allow_nan=False)
 
     def acknowledge(self, seq: int) -> None:
         """The browser has drawn the frame ``seq`` (and every frame before it)."""
@@ -131,10 +139,16 @@ class ViewerSession:
             self._in_flight.append(snapshot.seq)
             self._sent_times.append(now)
             self.sent += 1
-            timestamp = rendered.meta.get("timestamp")
+            timestamp = rendered.meta["timestamp"]
             self.latency = None if timestamp is None else max(0.0, self._wall_clock() - timestamp)
-        text = json.dumps({**rendered.meta, "statistics": self.statistics()}, allow_nan=False)
-        return ViewerFrame(snapshot.seq, text, rendered.jpeg)
+            history, self._history_cursor = self.feed.history.since(self._history_cursor, settings.history)
+            self.history_lost += history.lost
+        meta: FrameMessage = {
+            **rendered.meta,
+            "history": history.as_dict(),  # type: ignore[typeddict-item]
+            "statistics": self.statistics(),
+        }
+        return ViewerFrame(snapshot.seq, json.dumps(meta, allow_nan=False), rendered.jpeg)
 
     def rate(self) -> float:
         """Frames per second sent over the last two seconds."""
@@ -153,12 +167,14 @@ class ViewerSession:
             "skipped": self.skipped,
             "in_flight": len(self._in_flight),
             "latency_ms": None if self.latency is None else round(self.latency * 1000, 1),
+            "history_lost": self.history_lost,
             "feed": self.feed.statistics(),
         }
 
     def status(self) -> str:
         """A JSON ``status`` message: the figures, for when no frame is sent for a while."""
-        return json.dumps({"type": "status", "statistics": self.statistics()}, allow_nan=False)
+        status: StatusMessage = {"type": "status", "statistics": self.statistics()}
+        return json.dumps(status, allow_nan=False)
 
     def close(self) -> None:
         """Stop asking the feed for frames."""
