@@ -11,7 +11,7 @@ from camserver import __version__
 from camserver.api.dependencies import authorize, services
 from camserver.api.envelope import ok
 from camserver.models.instance import InstanceKind
-from camserver.service import Services, array_from_npy_bytes
+from camserver.service import Services, array_from_upload
 
 __all__ = ["add_instance_routes", "add_upload_routes"]
 
@@ -59,5 +59,5 @@ def add_upload_routes(router: APIRouter) -> None:
 
     @router.put("/background/{name}/image_bytes", summary="Upload a background (.npy bytes)", dependencies=Mutating)
     async def upload_background(name: str, request: Request, service: Deps) -> dict[str, Any]:
-        service.backgrounds.save(name, array_from_npy_bytes(await request.body()))
+        service.backgrounds.save(name, array_from_upload(await request.body()))
         return ok()
