@@ -99,7 +99,7 @@ def hostile_pickles(marker: Path) -> dict[str, Any]:
         "object array holding a reducer": np.array([Reduces(os.system, command)], dtype=object),
         "nested object arrays": np.array(
             [np.arange(2), np.array([Reduces(os.system, command)], dtype=object)], dtype=object
-        ),  # fmt: skip
+        ),
         "array subclass": np.zeros((2, 2)).view(np.matrix),
         "array inside a dict": {"image": np.zeros((2, 2)), "run": Reduces(os.system, command)},
         "array after a reducer": (Reduces(os.system, command), np.zeros((2, 2))),
