@@ -1,4 +1,5 @@
-"""``/openapi.json`` as the API answers: request errors are 400 with the envelope, never 422.
+"""``/openapi.json`` as the API answers: request errors are 400 with the envelope, never 422, and
+every error is JSON, also on routes whose success is a PNG image or text.
 
 FastAPI describes a failed request validation as 422 with its own error body; camserver answers
 such requests 400 with :class:`~camserver.models.replies.ErrorReply` (the envelope CamServer's
@@ -28,6 +29,9 @@ def _corrected(schema: dict[str, Any]) -> dict[str, Any]:
             responses = operation.get("responses", {})
             if responses.pop("422", None) is not None:
                 responses.setdefault("400", _INVALID)
+            for code, response in responses.items():
+                if int(code) >= 400:  # errors are JSON, also on routes answering PNG or text
+                    response["content"] = {"application/json": {"schema": _ERROR_REPLY}}
     for name in ("HTTPValidationError", "ValidationError"):
         schema.get("components", {}).get("schemas", {}).pop(name, None)
     return schema
