@@ -209,6 +209,10 @@ class Cameras:
         """The camera's stream address, its instance started if needed."""
         return self._call(CameraCalls.stream(name))
 
+    def stream_addresses(self, name: str) -> StreamReply:
+        """The camera's stream address and its local stream (``local_stream``, None if none)."""
+        return self._call(CameraCalls.stream_addresses(name))
+
     def is_online(self, name: str) -> bool:
         """Whether the camera's source answers."""
         return self._call(CameraCalls.is_online(name))
@@ -299,6 +303,10 @@ class AsyncCameras:
     async def stream(self, name: str) -> str:
         """The camera's stream address, its instance started if needed."""
         return await self._call(CameraCalls.stream(name))
+
+    async def stream_addresses(self, name: str) -> StreamReply:
+        """The camera's stream address and its local stream (``local_stream``, None if none)."""
+        return await self._call(CameraCalls.stream_addresses(name))
 
     async def is_online(self, name: str) -> bool:
         """Whether the camera's source answers."""
