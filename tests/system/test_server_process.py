@@ -20,7 +20,7 @@ from bsread import SUB, Source
 
 from camserver.transport import host_port
 from tests.system.streams import free_port
-from tests.system.waiting import wait_until
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.system
 

@@ -1,4 +1,5 @@
-"""Waiting for something in a system test: poll with a deadline, never sleep for a result."""
+"""Waiting for something in a test (every tier uses this one helper): poll with a deadline, never
+sleep for a result."""
 
 from __future__ import annotations
 
