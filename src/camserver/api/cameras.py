@@ -100,6 +100,7 @@ def config_names(service: Deps) -> ConfigNamesReply:
     "/{name}",
     summary="Stream address of a camera, starting its instance if needed",
     response_model=StreamReply,
+    response_model_exclude_none=True,  # local_stream only when the camera offers one
     responses=error_responses(*STARTS),
 )
 def stream(name: str, service: Deps) -> StreamReply:

@@ -267,6 +267,7 @@ def stream_from_config(body: JsonObject, service: Deps) -> StartedReply:
     "/instance/{instance_id}",
     summary="Stream of an instance; a saved pipeline of that name is started",
     response_model=StreamReply,
+    response_model_exclude_none=True,
     responses=error_responses(*STARTS),
 )
 def instance_stream(instance_id: str, service: Deps) -> StreamReply:
