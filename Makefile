@@ -8,12 +8,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test chromium lint format types imports pytest bench clean
+.PHONY: demo test chromium redis-server lint format types imports pytest bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev,epics,hdf5]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,epics,hdf5,stddaq]'
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -36,7 +36,7 @@ types: $(STAMP)
 imports: $(STAMP)
 	$(BIN)/lint-imports
 
-pytest: $(STAMP) chromium
+pytest: $(STAMP) chromium redis-server
 	$(BIN)/python -m pytest
 
 # The browser tests drive Debian's chromium (never a downloaded browser): install it if missing.
@@ -46,6 +46,16 @@ chromium:
 	    apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }; \
 	  else \
 	    echo "the browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; \
+	  fi; }
+
+# The stddaq tests look stream addresses up in a real Redis: install Debian's redis-server if missing
+# (the tests start their own on a free loopback port; no service is enabled).
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get install -y -qq redis-server >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq redis-server; }; \
+	  else \
+	    echo "the stddaq tests need Debian's redis-server: sudo apt-get install redis-server" >&2; exit 1; \
 	  fi; }
 
 bench: $(STAMP)

@@ -18,8 +18,8 @@ import pytest
 import zmq
 
 from camserver.errors import TransportError
-from camserver.protocol import Message
-from camserver.transport import LocalSender, LocalSubscriber, Publisher, remove_stale_rings
+from camserver.protocol import Compression, CompressionPolicy, Message
+from camserver.transport import LocalSender, LocalSubscriber, Publisher, Subscriber, remove_stale_rings
 from camserver.transport.frame_ring import RING_PREFIX, RingReader, RingWriter
 from tests.integration.test_transport import DEADLINE, LOCAL, good_frames, raw_socket, wait_until
 
@@ -130,6 +130,92 @@ def test_a_reader_left_behind_skips_overwritten_slots_and_counts_them(
     assert subscriber.statistics.missed_pulses >= subscriber.ring_overruns - 1  # the gaps show the losses
 
 
+def test_a_reader_with_a_backlog_limit_passes_over_old_slots_without_copying_them(
+    pair: tuple[Publisher, LocalSubscriber],
+) -> None:
+    publisher, subscriber = pair
+    join(publisher, subscriber)
+    following, _ = receive_through_ring(publisher, subscriber, 10_000)
+    local = publisher._local
+    assert local is not None
+    subscriber.backlog_limit = 4
+    burst = min(2 * local._ring.slots, 30)
+    last = following + burst - 1
+    for pulse_id in range(following, last + 1):
+        publisher.send({"image": FRAME + (pulse_id % 7), "n": pulse_id}, pulse_id=pulse_id)
+    received: list[Message] = []
+    while received[-1:] == [] or received[-1].pulse_id != last:
+        message = subscriber.receive(timeout=DEADLINE)
+        assert message is not None, "the newest message is never passed over"
+        received.append(message)
+    for message in received:
+        np.testing.assert_array_equal(message["image"], FRAME + (message.pulse_id % 7))
+    statistics = subscriber.statistics
+    # every message of the burst is read, passed over (counted, its slot never copied) or overrun
+    assert len(received) + statistics.backlog_skips + subscriber.ring_overruns == burst
+    assert statistics.backlog_skips > 0
+    assert statistics.missed_pulses == subscriber.ring_overruns
+
+
+def test_a_lent_value_is_a_view_into_the_ring_until_the_writer_comes_round(
+    pair: tuple[Publisher, LocalSubscriber],
+) -> None:
+    publisher, subscriber = pair
+    join(publisher, subscriber)
+    following, _ = receive_through_ring(publisher, subscriber, 10_000)
+    subscriber.lend = True
+    profile = np.arange(40_000, dtype=np.float64)  # 320 kB: through the ring, but not the largest
+    lease = None
+    for pulse_id in range(following, following + 2000):  # until the ring fits the larger message
+        publisher.send({"image": FRAME, "profile": profile}, pulse_id=pulse_id)
+        message = subscriber.receive(timeout=DEADLINE)
+        assert message is not None
+        lease = subscriber.lease
+        if lease is not None:
+            break
+    following = pulse_id
+    assert lease is not None, "the largest value is lent"
+    assert lease.holds(message["image"])
+    assert not lease.holds(message["profile"]), "the other values are copies"
+    assert not message["image"].flags.writeable
+    np.testing.assert_array_equal(message["image"], FRAME)
+    assert lease.valid()
+    local = publisher._local
+    assert local is not None
+    for pulse_id in range(following + 1, following + 1 + local._ring.slots):
+        publisher.send({"image": FRAME + 1, "profile": profile}, pulse_id=pulse_id)
+    assert not lease.valid(), "the writer reused the slot: the lease has lapsed"
+    subscriber.lend = False
+    while (message := subscriber.receive(timeout=0.5)) is not None:
+        assert subscriber.lease is None, "without lending every value is a copy"
+
+
+def test_a_compressed_stream_reaches_local_readers_uncompressed(tmp_path: Path) -> None:
+    compression = CompressionPolicy(arrays=Compression.BITSHUFFLE_LZ4)
+    with (
+        Publisher(
+            LOCAL, local=LOCAL, local_folder=tmp_path, compression=compression, compression_threads=2
+        ) as publisher,
+        Subscriber(publisher.address, receive_timeout=0.02) as remote,
+    ):
+        assert publisher.local_address is not None
+        with LocalSubscriber(publisher.local_address, folder=tmp_path, receive_timeout=0.02) as local:
+            received: dict[str, Message] = {}
+            for pulse_id in range(5000):
+                publisher.send({"image": FRAME}, pulse_id=pulse_id)
+                for name, reader in (("remote", remote), ("local", local)):
+                    message = reader.receive()
+                    if message is not None:
+                        received.setdefault(name, message)
+                if len(received) == 2:
+                    break
+            assert set(received) == {"remote", "local"}, "both readers joined"
+    for message in received.values():
+        np.testing.assert_array_equal(message["image"], FRAME)
+    compressions = {name: message.header.channels[0].compression for name, message in received.items()}
+    assert compressions == {"remote": Compression.BITSHUFFLE_LZ4, "local": Compression.NONE}
+
+
 def test_a_larger_message_moves_to_a_larger_ring(pair: tuple[Publisher, LocalSubscriber], tmp_path: Path) -> None:
     publisher, subscriber = pair
     join(publisher, subscriber)
@@ -202,12 +288,14 @@ def test_malformed_notifications_are_counted_and_skipped(
     socket, address = raw_pub
     with LocalSubscriber(address, folder=tmp_path, receive_timeout=0.01) as subscriber:
         good = [b"{}", *good_frames(7)]
-        send_until_received(socket, subscriber, good)
+        send_until_received(socket, subscriber, good)  # more copies of it may still be on their way
         socket.send_multipart([descriptor, *good_frames(8)])
-        socket.send_multipart(good)
-        message = subscriber.receive(timeout=DEADLINE)
-        assert message is not None
-        assert message.pulse_id == 7, "the stream goes on after the bad notification"
+        socket.send_multipart([b"{}", *good_frames(9)])
+        message = None
+        while message is None or message.pulse_id == 7:
+            message = subscriber.receive(timeout=DEADLINE)
+            assert message is not None
+        assert message.pulse_id == 9, "the stream goes on after the bad notification"
         assert subscriber.statistics.decode_errors == 1
         assert error in subscriber.statistics.last_decode_error
 
@@ -332,8 +420,10 @@ def test_frames_cross_processes_through_shared_memory(tmp_path: Path) -> None:
                 if message.pulse_id == 299:
                     break
         assert received[-1] == 299
-        assert received == list(range(received[0], 300)), "no message lost or out of order"
-        assert subscriber.ring_overruns == 0
+        assert received == sorted(set(received)), "in order, each once"
+        # A reader on a busy machine may fall a whole notification queue behind: what it loses is
+        # counted, never delivered torn (the frames were compared above).
+        assert subscriber.statistics.missed_pulses == 300 - received[0] - len(received)
     finally:
         writer.join(timeout=DEADLINE)
         if writer.is_alive():

@@ -379,6 +379,75 @@ def test_pulse_id_gaps_are_counted_in_the_learned_step() -> None:
         assert statistics.last_pulse_id == 1080
 
 
+def _backlogged(name: str, count: int, limit: int | None) -> tuple[Publisher, Subscriber]:
+    """A reader with ``count`` messages (pulse ids 0..count-1) waiting for it: inproc delivers a
+    message to the reader's queue as it is sent, so the backlog is there before the first receive."""
+    address = f"inproc://backlog-{name}"
+    subscriber = Subscriber(address, mode="PULL", bind=True, queue_size=1000, backlog_limit=limit)
+    publisher = Publisher(address, mode="PUSH", bind=False, queue_size=1000, block=True, send_timeout=DEADLINE)
+    for pulse_id in range(count):
+        assert publisher.send({"n": pulse_id}, pulse_id=pulse_id)
+    return publisher, subscriber
+
+
+def test_a_reader_beyond_its_backlog_limit_takes_the_newest_and_counts_the_others() -> None:
+    publisher, subscriber = _backlogged("beyond", 30, limit=8)
+    with publisher, subscriber:
+        message = subscriber.receive(timeout=DEADLINE)
+        assert message is not None
+        assert message.pulse_id == 29
+        statistics = subscriber.statistics
+        assert statistics.backlog_skips == 29
+        assert statistics.received == 1
+        assert statistics.missed_pulses == statistics.decode_errors == 0  # passed over, not lost
+        assert publisher.send({"n": 30}, pulse_id=30)
+        following = subscriber.receive(timeout=DEADLINE)
+        assert following is not None
+        assert following.pulse_id == 30
+        assert statistics.backlog_skips == 29
+
+
+def test_a_backlog_within_the_limit_is_worked_off_in_order() -> None:
+    publisher, subscriber = _backlogged("within", 8, limit=8)
+    with publisher, subscriber:
+        received = [subscriber.receive(timeout=DEADLINE) for _ in range(8)]
+        assert [message.pulse_id for message in received if message] == list(range(8))
+        assert subscriber.statistics.backlog_skips == 0
+
+
+def test_without_a_backlog_limit_every_message_is_read_in_order() -> None:
+    publisher, subscriber = _backlogged("unlimited", 30, limit=None)
+    with publisher, subscriber:
+        received = [subscriber.receive(timeout=DEADLINE) for _ in range(30)]
+        assert [message.pulse_id for message in received if message] == list(range(30))
+        assert subscriber.statistics.backlog_skips == 0
+
+
+def test_an_undecodable_message_in_a_skipped_backlog_is_passed_over_like_the_others(
+    raw_push: tuple[zmq.Socket[bytes], str],
+) -> None:
+    socket, address = raw_push
+    with Subscriber(address, mode="PULL", queue_size=1000, backlog_limit=2) as subscriber:
+        socket.send_multipart(good_frames(0))
+        first = subscriber.receive(timeout=DEADLINE)
+        assert first is not None
+        for pulse_id in range(1, 6):
+            socket.send_multipart([b"not json", b"{}"] if pulse_id == 3 else good_frames(pulse_id))
+        wait_until(lambda: subscriber._socket.poll(0) != 0, "the backlog to arrive")
+        messages = []
+        while (message := subscriber.receive(timeout=0.2)) is not None and message.pulse_id < 5:
+            messages.append(message)
+        if message is not None:
+            messages.append(message)
+        statistics = subscriber.statistics
+        assert [message.pulse_id for message in messages][-1] == 5
+        # each of the six messages is received, passed over, or (the garbage) a decode error whose
+        # pulse shows as a gap, as it would without the backlog limit
+        assert statistics.received + statistics.backlog_skips + statistics.decode_errors == 6
+        assert statistics.decode_errors == 1
+        assert statistics.missed_pulses == 1
+
+
 def test_the_pulse_step_shrinks_when_a_smaller_step_appears() -> None:
     statistics = SubscriberStatistics()
     for pulse_id in [0, 20, 40, 50, 70]:

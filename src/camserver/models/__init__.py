@@ -4,13 +4,17 @@
 from camserver.models.camera import (
     SOURCE_TYPES,
     AreaDetectorCamera,
+    Array10Camera,
     BsreadCamera,
     CameraCalibration,
     CameraConfig,
     EpicsCamera,
     Hdf5Camera,
+    PvaCamera,
     ScriptCamera,
     SimulationCamera,
+    StdDaqCamera,
+    StdDaqStreamCamera,
 )
 from camserver.models.config_model import NAME_PATTERN, ConfigModel, check_name
 from camserver.models.pipeline import PIPELINE_TYPES, GoodRegion, PipelineConfig, Rotation, Slices
@@ -22,6 +26,7 @@ __all__ = [
     "PIPELINE_TYPES",
     "SOURCE_TYPES",
     "AreaDetectorCamera",
+    "Array10Camera",
     "BsreadCamera",
     "CameraCalibration",
     "CameraConfig",
@@ -35,11 +40,14 @@ __all__ = [
     "InstanceSummary",
     "LogRecord",
     "PipelineConfig",
+    "PvaCamera",
     "Reply",
     "Rotation",
     "ScriptCamera",
     "ServerReport",
     "SimulationCamera",
     "Slices",
+    "StdDaqCamera",
+    "StdDaqStreamCamera",
     "check_name",
 ]

@@ -19,13 +19,17 @@ from camserver.models.field_types import CompressionSetting, ImageDtype, NameLis
 __all__ = [
     "SOURCE_TYPES",
     "AreaDetectorCamera",
+    "Array10Camera",
     "BsreadCamera",
     "CameraCalibration",
     "CameraConfig",
     "EpicsCamera",
     "Hdf5Camera",
+    "PvaCamera",
     "ScriptCamera",
     "SimulationCamera",
+    "StdDaqCamera",
+    "StdDaqStreamCamera",
 ]
 
 
@@ -166,32 +170,88 @@ class SimulationCamera(CameraConfig):
 class BsreadCamera(CameraConfig):
     """Images from a bsread stream.
 
-    ``bsread``: ``url`` is the stream (PULL by default) and the image channel is
-    ``<source>:FPICTURE`` unless ``channel`` says otherwise. ``bschannel`` / ``stream``: ``source``
-    is the stream address itself and ``channel`` the image channel (default: the stream's only
-    2-D channel).
+    ``bsread``: ``url`` is the stream (PULL by default); without ``url`` the address is read from
+    the PV ``<source>:BSREADCONFIG`` over Channel Access. The image channel is ``<source>:FPICTURE``
+    unless ``channel`` says otherwise; ``connections`` > 1 reads the stream over that many
+    connections and merges them by pulse id. ``bschannel``: ``source`` is the stream address itself
+    and ``channel`` the image channel (default: the stream's only 2-D channel).
     """
 
-    source_types: ClassVar[tuple[str, ...]] = ("bsread", "bsread_simulation", "bschannel", "stream")
+    source_types: ClassVar[tuple[str, ...]] = ("bsread", "bsread_simulation", "bschannel")
     inert: ClassVar[dict[str, str]] = {
         **CameraConfig.inert,
-        "connections": "one connection per camera; several senders can push to one PULL address",
-        "buffer_size": "frames are taken in arrival order; enforce_pid drops what comes out of order",
-        "buffer_threshold": "frames are taken in arrival order",
+        "buffer_size": "several connections are merged by pulse id as frames arrive (see connections)",
+        "buffer_threshold": "several connections are merged by pulse id as frames arrive (see connections)",
         "threaded": "the source is read by the camera's own loop",
     }
-    source_type: Literal["bsread", "bsread_simulation", "bschannel", "stream"] = "bsread"
+    source_type: Literal["bsread", "bsread_simulation", "bschannel"] = "bsread"
     url: str | None = None
     mode: SocketModeName | None = None
     channel: str | None = None
     timeout: float = -1.0
-    connections: int = Field(1, ge=1)
+    connections: int = Field(1, ge=1, le=32)
     buffer_size: int = Field(0, ge=0)
     buffer_threshold: float = 0.5
     threaded: bool = False
     enforce_pid: bool = True
     enforce_timestamp: bool = True
     check_timestamp: bool = True
+
+    def inert_keys(self) -> dict[str, str]:
+        """As for every config; ``connections`` counts only for ``bsread`` and ``bsread_simulation``."""
+        found = super().inert_keys()
+        if self.source_type == "bschannel" and self.connections != 1:
+            found["connections"] = "bschannel cameras read one connection (as CamServer's)"
+        return found
+
+
+class StdDaqStreamCamera(CameraConfig):
+    """std-daq's image stream (``source_type: stream``): ``source`` is the ZMQ address (SUB unless
+    ``mode`` says PULL); each message is a packed ``ImageMetadata`` header and the raw frame."""
+
+    source_types: ClassVar[tuple[str, ...]] = ("stream",)
+    source_type: Literal["stream"] = "stream"
+    mode: SocketModeName | None = None
+
+
+class StdDaqCamera(CameraConfig):
+    """A std-daq detector (``source_type: stddaq``): ``source`` is the device name; its bsread
+    stream address is the value of the key ``<source>`` in the Redis database ``db`` at ``url``."""
+
+    source_types: ClassVar[tuple[str, ...]] = ("stddaq",)
+    source_type: Literal["stddaq"] = "stddaq"
+    url: str = "sf-daq-6.psi.ch:6379"
+    db: int = Field(0, ge=0)
+    channel: str | None = None
+    mode: SocketModeName | None = None
+    timeout: float = -1.0
+
+    @field_validator("db", mode="before")
+    @classmethod
+    def _db_number(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value)  # CamServer's default is the string '0'
+        return value
+
+
+class Array10Camera(CameraConfig):
+    """An ``array-1.0`` stream (``source_type: array10``): ``source`` is the ZMQ address (SUB
+    unless ``mode`` says PULL); each message is a JSON header with ``shape`` ``[height, width]``
+    and ``type``, then the raw frame."""
+
+    source_types: ClassVar[tuple[str, ...]] = ("array10",)
+    source_type: Literal["array10"] = "array10"
+    mode: SocketModeName | None = None
+
+
+class PvaCamera(CameraConfig):
+    """An areaDetector NTNDArray over PV Access (``source_type: pva``): ``source`` is the PV name
+    (e.g. ``13SIM1:Pva1:Image``). Codec-compressed arrays (``lz4``, ``bslz4``, ``blosc``,
+    ``jpeg``) are decoded; the pulse id is the array's ``uniqueId``."""
+
+    source_types: ClassVar[tuple[str, ...]] = ("pva",)
+    source_type: Literal["pva"] = "pva"
+    timeout: float = Field(3.0, gt=0)
 
 
 class Hdf5Camera(CameraConfig):
@@ -212,7 +272,18 @@ class ScriptCamera(CameraConfig):
 
 _BY_SOURCE_TYPE: dict[str, type[CameraConfig]] = {
     source_type: variant
-    for variant in (EpicsCamera, AreaDetectorCamera, SimulationCamera, BsreadCamera, Hdf5Camera, ScriptCamera)
+    for variant in (
+        EpicsCamera,
+        AreaDetectorCamera,
+        SimulationCamera,
+        BsreadCamera,
+        StdDaqStreamCamera,
+        StdDaqCamera,
+        Array10Camera,
+        PvaCamera,
+        Hdf5Camera,
+        ScriptCamera,
+    )
     for source_type in variant.source_types
 }
 

@@ -77,6 +77,9 @@ class InstanceSpec(BaseModel):
         "on this host",
     )
     input_streams: dict[str, str] = Field(default_factory=dict, description="resolved input addresses")
+    dispatcher_url: str | None = Field(
+        None, description="pipelines: the DataBuffer dispatcher asked for channels without an address"
+    )
     input_local_streams: dict[str, str] = Field(
         default_factory=dict,
         description="pipelines: the local stream of the input pipeline on this host, under input_streams' key",

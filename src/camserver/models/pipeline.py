@@ -140,6 +140,9 @@ class PipelineConfig(ConfigModel):
     merge_queue_size: int = Field(100, ge=1)
     merge_buffer_size: int = Field(100, ge=1)
     receive_timeout: int = Field(1000, ge=1)
+    dispatcher_url: str | None = None
+    dispatcher_verify_request: bool = True
+    dispatcher_disable_compression: bool = False
     enforce_pid: bool = False
     enforce_timestamp: bool = False
     check_timestamp: bool = False
@@ -276,6 +279,23 @@ class PipelineConfig(ConfigModel):
         return type(self).load(merged)
 
     # -- effective values CamServer derives at run time ------------------------------------------
+
+    def dispatcher_requests(self) -> dict[str, list[str]]:
+        """The inputs whose channels must be requested from the DataBuffer dispatcher, as CamServer
+        does when ``bsread_channels`` come without an address: ``{"input": [...]}`` for a stream
+        pipeline without any input address, ``{"input2": [...]}`` for the stream merged into a
+        processing pipeline (``bsread_channels`` without ``bsread_address``) or the second stream
+        (``bsread_channels2`` without ``bsread_address2``, ``input_stream2``, ``input_pipeline2``)."""
+        requests: dict[str, list[str]] = {}
+        has_input = self.input_stream or self.input_pipeline or self.bsread_address
+        if self.bsread_channels and not has_input and self.pipeline_type == "stream":
+            requests["input"] = list(self.bsread_channels)
+        elif self.bsread_channels and not self.bsread_address and self.pipeline_type == "processing":
+            requests["input2"] = list(self.bsread_channels)
+        has_second = self.input_stream2 or self.input_pipeline2 or self.bsread_address2
+        if self.bsread_channels2 and not has_second and "input2" not in requests:
+            requests["input2"] = list(self.bsread_channels2)
+        return requests
 
     @property
     def effective_mode(self) -> str:

@@ -1,8 +1,9 @@
 """Loading processing functions: built-ins by name, user modules by name on search paths or by file path.
 
 CamServer's ``function`` key names a built-in module (``default``/``processor``, ``transparent``,
-``merge`` for processing pipelines; ``propagate_stream``, ``propagate_stream_with_prefix`` for stream
-pipelines), a user script ``<name>.py`` in the scripts folder, or a path containing ``/``. A user
+``merge``, ``psen`` for processing pipelines; ``propagate_stream``, ``propagate_stream_with_prefix`` for
+stream pipelines; ``custom_pipeline`` for custom pipelines; ``psss`` is built by the pipeline with its
+EPICS link), a user script ``<name>.py`` in the scripts folder, or a path containing ``/``. A user
 module must define ``process_image`` (processing) or ``process`` (stream and custom pipelines).
 Loaded modules are kept in ``sys.modules`` under a name derived from their path, so a second load is
 free; ``reload=True`` executes the file again.
@@ -19,7 +20,7 @@ from types import ModuleType
 from typing import Any, Literal
 
 from camserver.errors import ConfigError
-from camserver.processing.library import PROCESSING_FUNCTIONS, STREAM_FUNCTIONS
+from camserver.processing.library import CUSTOM_FUNCTIONS, PROCESSING_FUNCTIONS, STREAM_FUNCTIONS
 
 __all__ = ["FunctionKind", "load_function", "load_module", "required_function"]
 
@@ -45,7 +46,9 @@ def load_function(
     """The callable for ``name_or_path``; ConfigError when the module or its function is missing."""
     required = required_function(kind)
     name = str(name_or_path)
-    builtins = {"processing": PROCESSING_FUNCTIONS, "stream": STREAM_FUNCTIONS}.get(kind, {})
+    builtins = {"processing": PROCESSING_FUNCTIONS, "stream": STREAM_FUNCTIONS, "custom": CUSTOM_FUNCTIONS}.get(
+        kind, {}
+    )
     if name in builtins:
         return builtins[name]
     module = load_module(name, search_paths=search_paths, reload=reload)

@@ -108,6 +108,15 @@ class ImageProcessor:
             _log.warning(note)
         return notes
 
+    @property
+    def takes_lent_frames(self) -> bool:
+        """Whether :meth:`process` may be given ``lent=True``: the built-in function, no averaging
+        (nothing keeps the frame beyond the call, so a frame found overwritten afterwards can be
+        thrown away with all that came of it)."""
+        settings = self.settings
+        builtin = self.function is None or self.function is process_image or self.function is merge
+        return builtin and settings.averaging == 0 and settings.image_averaging <= 1
+
     def process(
         self,
         image: Array,
@@ -116,9 +125,13 @@ class ImageProcessor:
         x_axis: Array,
         y_axis: Array,
         bsdata: Mapping[str, Any] | None = None,
+        *,
+        lent: bool = False,
     ) -> dict[str, Any] | None:
         """The output channels for one frame, or None to skip it (averaging block incomplete, or the
-        function returned None). ``timestamp`` is the ``(sec, ns)`` tuple. ``image`` is never modified."""
+        function returned None). ``timestamp`` is the ``(sec, ns)`` tuple. ``image`` is never modified.
+        ``lent``: ``image`` is not the caller's to keep (see :attr:`takes_lent_frames`): the output
+        image is written out even where it could be the frame itself."""
         pre, early, function = self._pre, self._early, self.function
         settings, parameters = self.settings, self.parameters
         assert pre is not None
@@ -128,7 +141,7 @@ class ImageProcessor:
                 return None
             image = averaged
         builtin = function is None or function is process_image or function is merge
-        frame = pre.run(image, x_axis, y_axis, profiles=builtin)
+        frame = pre.run(image, x_axis, y_axis, profiles=builtin, copy=lent)
         parameters.pop("background_data", None)
         parameters.pop("processing_error", None)
         if frame.error is not None:

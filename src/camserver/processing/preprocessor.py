@@ -72,9 +72,13 @@ class PreProcessor:
             self._converted[kind] = background_for(self.background, dtype)
         return self._converted[kind]
 
-    def run(self, image: Array, x_axis: Array, y_axis: Array, *, profiles: bool) -> PreprocessedFrame:
-        """Pre-process ``image`` (never modified); compute profiles in the same pass when ``profiles``."""
+    def run(
+        self, image: Array, x_axis: Array, y_axis: Array, *, profiles: bool, copy: bool = False
+    ) -> PreprocessedFrame:
+        """Pre-process ``image`` (never modified); compute profiles in the same pass when ``profiles``.
+        ``copy``: the result is never ``image`` itself (nor a view of it), even without any step."""
         settings = self.settings
+        original = image
         if settings.binning_x > 1 or settings.binning_y > 1:
             image, x_axis, y_axis = bin_image(
                 image,
@@ -122,6 +126,7 @@ class PreProcessor:
         later = self.averager is not None or settings.scale is not None or settings.offset is not None
         measured: PassResult | None = None
         write = mode != MODE_NONE or settings.threshold is not None or not image.flags.c_contiguous
+        write = write or (copy and np.may_share_memory(image, original))
         if write or (profiles and not later):
             image, measured = self._write(
                 image,

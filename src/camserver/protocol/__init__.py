@@ -13,7 +13,7 @@ back. Nothing here touches a socket: :mod:`camserver.transport` moves the frames
 """
 
 from camserver.protocol.channel import ChannelSpec, describe
-from camserver.protocol.compression import bitshuffle_lz4_decode, bitshuffle_lz4_encode, lz4_decode
+from camserver.protocol.compression import Spreader, bitshuffle_lz4_decode, bitshuffle_lz4_encode, lz4_decode
 from camserver.protocol.compression_policy import CompressionPolicy
 from camserver.protocol.decoder import Decoder, InputFrame
 from camserver.protocol.encoder import ZERO_COPY_BYTES, EncodedMessage, Encoder, encode_frames
@@ -38,6 +38,7 @@ __all__ = [
     "HeaderTracker",
     "InputFrame",
     "Message",
+    "Spreader",
     "Timestamp",
     "bitshuffle_lz4_decode",
     "bitshuffle_lz4_encode",

@@ -15,8 +15,10 @@ the end of a buffer.
 
 from __future__ import annotations
 
+import itertools
 import struct
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol
 
 import bitshuffle
 import lz4.block
@@ -24,7 +26,14 @@ import numpy as np
 
 from camserver.errors import DecodeError
 
-__all__ = ["bitshuffle_lz4_decode", "bitshuffle_lz4_encode", "block_elements", "lz4_decode"]
+__all__ = [
+    "SPREAD_BYTES",
+    "Spreader",
+    "bitshuffle_lz4_decode",
+    "bitshuffle_lz4_encode",
+    "block_elements",
+    "lz4_decode",
+]
 
 _HEADER = struct.Struct(">QI")
 _BLOCK_LENGTH = struct.Struct(">I")
@@ -44,10 +53,40 @@ def _unsigned(itemsize: int) -> np.dtype[Any]:
     return np.dtype(f"u{itemsize}")
 
 
-def bitshuffle_lz4_encode(array: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.uint8]]:
+class Spreader(Protocol):
+    """Runs a function over several items at once (the caller's threads: this module starts none)."""
+
+    @property
+    def workers(self) -> int:
+        """How many items it runs at once."""
+        ...
+
+    def map(self, function: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+        """``function`` of each item, in the items' order."""
+        ...
+
+
+#: arrays smaller than this are compressed in one piece even with a :class:`Spreader`
+SPREAD_BYTES = 1 << 20
+
+
+def _pieces(flat: np.ndarray[Any, Any], block: int, count: int) -> list[np.ndarray[Any, Any]]:
+    """``flat`` cut into ``count`` pieces at whole blocks: the blocks each piece compresses into,
+    one piece after another, are exactly the blocks of the whole (only the last piece has a tail)."""
+    blocks = flat.size // block
+    per_piece = -(-blocks // count)
+    bounds = [min(index * per_piece, blocks) * block for index in range(count)] + [flat.size]
+    return [flat[start:end] for start, end in itertools.pairwise(bounds) if end > start]
+
+
+def bitshuffle_lz4_encode(
+    array: np.ndarray[Any, Any], *, spreader: Spreader | None = None
+) -> np.ndarray[Any, np.dtype[np.uint8]]:
     """Compress the elements of ``array`` (any shape, C order) into one bsread value frame.
 
-    The frame is returned as a uint8 array, ready to be sent without another copy.
+    The frame is returned as a uint8 array, ready to be sent without another copy. With a
+    ``spreader``, an array of :data:`SPREAD_BYTES` or more is compressed in as many pieces as it has
+    workers, at once; the frame is byte for byte the one a single call makes.
     """
     flat = np.ascontiguousarray(array).reshape(-1)
     itemsize = flat.dtype.itemsize
@@ -55,10 +94,22 @@ def bitshuffle_lz4_encode(array: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dty
     header = np.frombuffer(_HEADER.pack(flat.nbytes, block * itemsize), np.uint8)
     if flat.size == 0:
         return header.copy()
-    body: np.ndarray[Any, Any] = bitshuffle.compress_lz4(flat.view(_unsigned(itemsize)), block)
-    frame = np.empty(_HEADER.size + body.size, np.uint8)
+    elements = flat.view(_unsigned(itemsize))
+
+    def compress(piece: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        body: np.ndarray[Any, Any] = bitshuffle.compress_lz4(piece, block)
+        return body
+
+    if spreader is not None and spreader.workers > 1 and flat.nbytes >= SPREAD_BYTES:
+        bodies = list(spreader.map(compress, _pieces(elements, block, spreader.workers)))
+    else:
+        bodies = [compress(elements)]
+    frame = np.empty(_HEADER.size + sum(body.size for body in bodies), np.uint8)
     frame[: _HEADER.size] = header
-    frame[_HEADER.size :] = body
+    position = _HEADER.size
+    for body in bodies:
+        frame[position : position + body.size] = body
+        position += body.size
     return frame
 
 

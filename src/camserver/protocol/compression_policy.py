@@ -26,6 +26,12 @@ class CompressionPolicy:
             if compression is Compression.LZ4:
                 raise ValueError("lz4 is decode-only: bsread implementations disagree on its size prefix")
 
+    @property
+    def active(self) -> bool:
+        """Whether any channel is compressed."""
+        chosen = (self.arrays, self.scalars, *self.channels.values())
+        return any(compression is not Compression.NONE for compression in chosen)
+
     def for_channel(self, name: str, *, is_array: bool) -> Compression:
         """The compression of channel ``name``."""
         chosen = self.channels.get(name)

@@ -17,7 +17,7 @@ import numpy as np
 
 from camserver.errors import EncodeError
 from camserver.protocol.channel import ChannelSpec
-from camserver.protocol.compression import bitshuffle_lz4_encode
+from camserver.protocol.compression import Spreader, bitshuffle_lz4_encode
 from camserver.protocol.compression_policy import CompressionPolicy
 from camserver.protocol.header import DataHeader
 from camserver.protocol.header_strategy import HeaderStrategy, HeaderTracker
@@ -58,7 +58,7 @@ def _main_header(header: DataHeader, pulse_id: int, timestamp: Timestamp) -> byt
     ).encode()
 
 
-def _value_frame(spec: ChannelSpec, value: Any) -> Frame:
+def _value_frame(spec: ChannelSpec, value: Any, spreader: Spreader | None = None) -> Frame:
     if spec.type is ChannelType.STRING:
         if not isinstance(value, str):
             kind = type(value).__name__
@@ -86,7 +86,7 @@ def _value_frame(spec: ChannelSpec, value: Any) -> Frame:
     if array.size == 0:
         return b""
     if spec.compression is Compression.BITSHUFFLE_LZ4:
-        frame = bitshuffle_lz4_encode(array)
+        frame = bitshuffle_lz4_encode(array, spreader=spreader)
         return frame if frame.nbytes >= ZERO_COPY_BYTES else frame.tobytes()
     return array if array.nbytes >= ZERO_COPY_BYTES else array.tobytes()
 
@@ -110,10 +110,12 @@ def encode_frames(
     pulse_id: int,
     timestamp: Timestamp,
     channel_timestamps: Sequence[Timestamp | None] | None = None,
+    spreader: Spreader | None = None,
 ) -> tuple[list[Frame], int]:
     """The ``2 + 2N`` frames of a message with a known header, and their total size in bytes.
 
-    Each channel's timestamp is the global one unless ``channel_timestamps`` says otherwise.
+    Each channel's timestamp is the global one unless ``channel_timestamps`` says otherwise. Large
+    compressed values are compressed in pieces on the ``spreader``'s workers, when given.
     """
     if len(values) != len(header.channels):
         raise EncodeError(f"{len(values)} values for {len(header.channels)} channels")
@@ -126,7 +128,7 @@ def encode_frames(
         if value is None:
             frames += [b"", b""]
             continue
-        frame = _value_frame(spec, value)
+        frame = _value_frame(spec, value, spreader)
         stamp = stamps[spec.encoding]
         if channel_timestamps is not None and channel_timestamps[index] is not None:
             own = channel_timestamps[index]
@@ -148,7 +150,9 @@ class Encoder:
         allow_shape_changes: bool = True,
         compression: CompressionPolicy | None = None,
         header_compression: Compression = Compression.NONE,
+        spreader: Spreader | None = None,
     ) -> None:
+        self.spreader = spreader
         self.tracker = HeaderTracker(
             strategy,
             allow_type_changes=allow_type_changes,
@@ -160,5 +164,7 @@ class Encoder:
     def encode(self, data: Mapping[str, Any], *, pulse_id: int, timestamp: Timestamp | None = None) -> EncodedMessage:
         """Encode one message; ``timestamp`` defaults to now. Raises :class:`EncodeError`."""
         header, values, changed = self.tracker.layout(data)
-        frames, nbytes = encode_frames(header, values, pulse_id=pulse_id, timestamp=timestamp or Timestamp.now())
+        frames, nbytes = encode_frames(
+            header, values, pulse_id=pulse_id, timestamp=timestamp or Timestamp.now(), spreader=self.spreader
+        )
         return EncodedMessage(frames, nbytes, changed)

@@ -10,6 +10,7 @@ from typing import Any
 from camserver.errors import ConfigError, PermissionDenied, ProcessingError
 from camserver.models.pipeline import PipelineConfig
 from camserver.processing import load_function
+from camserver.processing.library import CUSTOM_FUNCTIONS
 from camserver.protocol import Timestamp
 from camserver.runtime.pipeline_stage import Resources, select_channels
 
@@ -36,21 +37,26 @@ class CustomSource:
         self._clock = clock
         self._next = clock()
         self._init = True
+        self._pulse_id = 0
         self._function: Callable[..., Any] | None = None
+        self._function_name: str | None = None
         self.update(config, resources)
 
     def update(self, config: PipelineConfig, resources: Resources) -> None:
         if not config.function:
             raise ConfigError("a custom pipeline needs a 'function'")
-        if resources.user_scripts_dir is None:
+        if config.function in CUSTOM_FUNCTIONS:
+            self._function = CUSTOM_FUNCTIONS[config.function]
+        elif resources.user_scripts_dir is None:
             raise PermissionDenied("custom pipelines run user code; user scripts are not allowed on this server")
-        if self._function is None or config.reload:
+        elif self._function is None or config.reload or config.function != self._function_name:
             self._function = load_function(
                 config.function,
                 kind="custom",
                 search_paths=[Path(resources.user_scripts_dir)],
                 reload=config.reload,
             )
+        self._function_name = config.function
         self.config = config
         self.parameters = config.parameters()
 
@@ -73,4 +79,6 @@ class CustomSource:
         if not isinstance(produced, tuple | list) or len(produced) < 3 or not isinstance(produced[0], dict):
             raise ProcessingError("a custom function returns (data, timestamp, pulse_id, data_size)")
         data, timestamp, pulse_id = produced[0], produced[1], produced[2]
-        return select_channels(dict(data), self.config, self.parameters), int(pulse_id), _timestamp(timestamp)
+        # no pulse id (CamServer's own custom_pipeline gives none): the messages are numbered
+        self._pulse_id = self._pulse_id + 1 if pulse_id is None else int(pulse_id)
+        return select_channels(dict(data), self.config, self.parameters), self._pulse_id, _timestamp(timestamp)

@@ -33,13 +33,14 @@ from camserver.runtime.custom_source import CustomSource
 from camserver.runtime.frame_gate import FrameGate, Verdict
 from camserver.runtime.local_output import open_publisher
 from camserver.runtime.ordered_executor import Completed, OrderedExecutor
-from camserver.runtime.pipeline_stage import Resources, Stage, create_stage
+from camserver.runtime.pipeline_stage import ProcessingStage, Resources, Stage, create_stage
 from camserver.runtime.pulse_aligner import PulseAligner
 from camserver.runtime.pulse_reorder import PulseReorder
 from camserver.runtime.recorder import open_recorder
 from camserver.runtime.script_pipeline import ScriptPipeline
 from camserver.runtime.statistics import StatisticsCollector
-from camserver.transport import LocalSubscriber, Publisher, Subscriber
+from camserver.sources.dispatcher import DispatcherClient
+from camserver.transport import Lease, LocalSubscriber, Publisher, Subscriber
 
 __all__ = ["PipelineLoop"]
 
@@ -47,7 +48,16 @@ logger = logging.getLogger("camserver.pipeline")
 
 _RECEIVE_TIMEOUT = 0.05
 _SEND_RETRY = 0.25
-Item = tuple[Message, Mapping[str, Any] | None]
+#: a pipeline that processes each frame (``processing``, ``stream``) of a subscribed (SUB) input and
+#: falls this many messages behind takes the newest and counts the others as input drops: under
+#: overload it keeps its own full rate on fresh frames (where ZMQ would drop the newest at the
+#: high-water mark); a shorter backlog (a pause of 160 ms at 100 Hz) is worked off in order. A
+#: local stream lowers the limit to what its ring holds. A PULL input is lossless (its sender
+#: waits), so nothing is passed over there.
+_BACKLOG_LIMIT = 16
+_NEWEST_FIRST = frozenset({"processing", "stream"})
+#: a received message, what a second stream added to it, and the lease of a frame lent from a ring
+Item = tuple[Message, Mapping[str, Any] | None, Lease | None]
 
 
 def _compression(config: PipelineConfig) -> tuple[CompressionPolicy, Compression]:
@@ -77,6 +87,10 @@ class PipelineLoop:
         self._reported_unpaired = 0
         self._input: Subscriber | None = None
         self._fallback: str | None = None  # the bsread address of an input read through its local stream
+        self._stage: Stage | None = None
+        self._second: Subscriber | None = None
+        self._dispatcher: DispatcherClient | None = None
+        self._dispatched: dict[str, str] = {}  # input key -> stream the dispatcher made for it
         buffer = self.config.pid_buffer or 0
         self._reorder: PulseReorder[tuple[dict[str, Any], Timestamp]] | None = (
             PulseReorder(buffer) if self.config.pipeline_type == "fanin" and buffer > 1 else None
@@ -86,7 +100,29 @@ class PipelineLoop:
 
     def _input_address(self) -> str | None:
         config, streams = self.config, self.spec.input_streams
-        return streams.get("input") or config.input_stream or self.spec.camera_stream or config.bsread_address
+        address = streams.get("input") or config.input_stream or self.spec.camera_stream or config.bsread_address
+        return address or self._dispatched_stream("input", config.effective_input_mode)
+
+    def _dispatched_stream(self, key: str, mode: str) -> str | None:
+        """The dispatcher's stream of the channels of input ``key`` (requested once), or None."""
+        channels = self.config.dispatcher_requests().get(key)
+        if not channels or not self.spec.dispatcher_url:
+            return None
+        if key not in self._dispatched:
+            config = self.config
+            self._dispatcher = self._dispatcher or DispatcherClient(
+                self.spec.dispatcher_url,
+                verify=config.dispatcher_verify_request,
+                disable_compression=config.dispatcher_disable_compression,
+            )
+            self._dispatched[key] = self._dispatcher.request_stream(channels, mode=mode)
+        return self._dispatched[key]
+
+    def _release_dispatched(self) -> None:
+        dispatched, self._dispatched = self._dispatched, {}
+        if self._dispatcher is not None:
+            for address in dispatched.values():
+                self._dispatcher.remove_stream(address)
 
     def _open_input(self) -> Subscriber | None:
         if self.config.pipeline_type == "custom":
@@ -106,7 +142,13 @@ class PipelineLoop:
             bind=bind,
             queue_size=max(self.config.queue_size, 10),
             receive_timeout=_RECEIVE_TIMEOUT,
+            backlog_limit=self._backlog_limit(),
         )
+
+    def _backlog_limit(self) -> int | None:
+        config = self.config
+        newest_first = config.pipeline_type in _NEWEST_FIRST and config.effective_input_mode.upper() == "SUB"
+        return _BACKLOG_LIMIT if newest_first else None
 
     def _subscribe(self, address: str, local: str | None) -> Subscriber:
         """A subscriber of the input (a camera or a pipeline): its local stream (shared memory) when
@@ -116,11 +158,15 @@ class PipelineLoop:
         self._fallback = address
         if local and mode == "SUB":
             try:
-                return LocalSubscriber(local, receive_timeout=_RECEIVE_TIMEOUT)
+                return LocalSubscriber(local, receive_timeout=_RECEIVE_TIMEOUT, backlog_limit=self._backlog_limit())
             except CamServerError as error:
                 logger.warning("cannot read the input's local stream %s (%s): reading %s", local, error, address)
         return Subscriber(
-            address, mode=mode, queue_size=max(self.config.queue_size, 10), receive_timeout=_RECEIVE_TIMEOUT
+            address,
+            mode=mode,
+            queue_size=max(self.config.queue_size, 10),
+            receive_timeout=_RECEIVE_TIMEOUT,
+            backlog_limit=self._backlog_limit(),
         )
 
     def _receive(self, source: Subscriber) -> Message | None:
@@ -137,10 +183,24 @@ class PipelineLoop:
 
     def _replace_input(self, source: Subscriber, address: str, local: str | None) -> None:
         """Close ``source``, keeping its counts, and read the input at ``address`` (or ``local``)."""
-        self._input_misses += source.statistics.missed_pulses
+        self._input_misses += source.statistics.missed_pulses + source.statistics.backlog_skips
         self._input_decode_errors += source.statistics.decode_errors
         source.close()
         self._input = self._subscribe(address, local)
+        self._update_lending()
+
+    def _update_lending(self) -> None:
+        """Let a local-stream input lend its frames (no copy out of the ring) when nothing keeps a
+        frame beyond processing it: the built-in function without averaging, processed at once
+        (no processing threads, no second stream to wait for)."""
+        source, stage = self._input, self._stage
+        if isinstance(source, LocalSubscriber):
+            source.lend = (
+                isinstance(stage, ProcessingStage)
+                and stage.takes_lent_frames
+                and self.config.processing_threads == 0
+                and self._second is None
+            )
 
     def _open_second_input(self) -> Subscriber | None:
         config = self.config
@@ -148,6 +208,9 @@ class PipelineLoop:
         mode = config.input_mode2 or "SUB"
         if not address and config.bsread_address and config.pipeline_type == "processing" and config.camera_name:
             address, mode = config.bsread_address, config.input_mode2 or "PULL"
+        if not address:
+            mode = config.input_mode2 or "SUB"
+            address = self._dispatched_stream("input2", mode)
         if not address:
             return None
         return Subscriber(address, mode=mode, queue_size=config.merge_queue_size, receive_timeout=0)
@@ -195,8 +258,9 @@ class PipelineLoop:
             return ScriptPipeline(self.spec, self.channel).run()
         custom = CustomSource(config, self.resources) if config.pipeline_type == "custom" else None
         stage = None if custom else create_stage(config, self.resources)
+        self._stage = stage
         source = self._open_input()
-        second = self._open_second_input()
+        second = self._second = self._open_second_input()
         try:
             output = self._open_output()
         except CamServerError:
@@ -217,6 +281,7 @@ class PipelineLoop:
         self.channel.send(StartedReport(stream=self._stream_address(output), pid=os.getpid(), local_stream=local))
         logger.info("pipeline %s (%s) running", self.spec.instance_id, config.pipeline_type)
         self._input = source
+        self._update_lending()
         try:
             resolver = CameraResolver(self.spec)
             self._loop(stage, custom, second, aligner, executor, output, resolver)
@@ -227,6 +292,10 @@ class PipelineLoop:
                     self._deliver(data, pulse_id, timestamp, output)
         finally:
             executor.close()
+            close_stage = getattr(stage, "close", None)
+            if close_stage is not None:
+                close_stage()  # e.g. the EPICS link of psss
+            self._release_dispatched()
             for subscriber in (self._input, second):  # the input may have been replaced on the way
                 if subscriber is not None:
                     subscriber.close()
@@ -311,11 +380,16 @@ class PipelineLoop:
             self._stop_reason = "pid_range complete"
             return
         if aligner is None:
-            for completed in executor.submit((message, None)):
+            lease = self._input.lease if self._input is not None else None
+            if lease is not None:  # only the image may be lent: it is written out, never sent as received
+                for name, value in message.data.items():
+                    if name != "image" and lease.holds(value):
+                        message.data[name] = value.copy()
+            for completed in executor.submit((message, None, lease)):
                 self._emit(completed, output)
             return
         for pair in aligner.add_primary(message.pulse_id, message):
-            for completed in executor.submit((pair.primary, pair.secondary)):
+            for completed in executor.submit((pair.primary, pair.secondary, None)):
                 self._emit(completed, output)
 
     def _take_second(
@@ -325,7 +399,7 @@ class PipelineLoop:
         while (message := second.receive(timeout=0)) is not None:
             data = message.data if not wanted else {name: message.data.get(name) for name in wanted}
             for pair in aligner.add_secondary(message.pulse_id, data):
-                for completed in executor.submit((pair.primary, pair.secondary)):
+                for completed in executor.submit((pair.primary, pair.secondary, None)):
                     self._emit(completed, output)
 
     def _idle(self, source: Subscriber, resolver: CameraResolver) -> None:
@@ -342,21 +416,31 @@ class PipelineLoop:
             self.spec = self.spec.model_copy(update={"camera_stream": address, "camera_local_stream": local})
             self._replace_input(source, address, local)
 
-    def _process(self, stage: Stage | None, item: Item) -> tuple[dict[str, Any] | None, float]:
-        message, extra = item
+    def _process(self, stage: Stage | None, item: Item) -> tuple[dict[str, Any] | None, float, bool]:
+        """The stage's result, the time it took, and whether the frame was lent and overwritten
+        meanwhile (then the result may come of a mix of two frames and is thrown away)."""
+        message, extra, lease = item
         assert stage is not None
         started = time.perf_counter()
-        result = stage.process(message, extra)
-        return result, time.perf_counter() - started
+        if lease is None:
+            result = stage.process(message, extra)
+        else:
+            assert isinstance(stage, ProcessingStage)
+            result = stage.process(message, extra, lent=True)
+        return result, time.perf_counter() - started, lease is not None and not lease.valid()
 
     def _emit(self, completed: Completed[Item], output: Any) -> None:
-        message, _ = completed.item
+        message, _, _ = completed.item
         statistics = self.statistics
         if completed.error is not None:
             self._failed_frame(message.pulse_id, completed.error)
             return
-        result, elapsed = completed.result
+        result, elapsed, lapsed = completed.result
         statistics.processing_time(elapsed)
+        if lapsed:
+            statistics.input_drops += 1
+            logger.debug("pulse %s was overwritten in the camera's ring while it was processed", message.pulse_id)
+            return
         if result is None:
             statistics.skipped += 1
             return
@@ -440,6 +524,7 @@ class PipelineLoop:
         if config.records != self.config.records:
             self._sent = 0  # records set on a running instance count from the change
         self.config, self.resources = config, resources
+        self._update_lending()
         self.gate.update(config)
         if isinstance(output, Publisher):
             output.set_compression(*_compression(config))
@@ -458,7 +543,7 @@ class PipelineLoop:
         clients = getattr(output, "clients", None)
         statistics.clients = int(clients) if clients is not None else 0
         if source is not None:
-            missed = self._input_misses + source.statistics.missed_pulses
+            missed = self._input_misses + source.statistics.missed_pulses + source.statistics.backlog_skips
             statistics.decode_errors = self._input_decode_errors + source.statistics.decode_errors
             statistics.input_drops += missed - self._reported_misses
             self._reported_misses = missed

@@ -17,7 +17,9 @@ from camserver.processing import ImageProcessor, load_function
 from camserver.processing.function_loader import FunctionKind
 from camserver.processing.library import PROCESSING_FUNCTIONS, STREAM_FUNCTIONS
 from camserver.processing.provenance import processing_parameters
+from camserver.processing.psss import Psss
 from camserver.protocol import Message
+from camserver.sources.epics_spectrometer import EpicsSpectrometer
 
 __all__ = [
     "CAMERA_CHANNELS",
@@ -99,7 +101,19 @@ class ProcessingStage:
             return None
         if name in PROCESSING_FUNCTIONS:
             return load_function(name, kind="processing")
+        if name == "psss":
+            if not config.camera_name:
+                raise ConfigError("function 'psss' needs camera_name (its PVs are named after the camera)")
+            link = EpicsSpectrometer(config.camera_name)
+            link.open()
+            return Psss(link)
         return _user_function(config, resources, "processing")
+
+    def close(self) -> None:
+        """Release what the function holds (the EPICS link of ``psss``)."""
+        function = self.processor.function if self.processor is not None else None
+        if isinstance(function, Psss):
+            function.close()
 
     def update(self, config: PipelineConfig, resources: Resources) -> None:
         if resources.background_file != self._background_file:
@@ -112,6 +126,8 @@ class ProcessingStage:
                     logger.error("background %s cannot be read: %s", resources.background_file, error)
         changed = self.processor is None or config.function != self._function_name or config.reload
         function = self._function(config, resources) if changed else self.processor.function  # type: ignore[union-attr]
+        if changed:
+            self.close()  # the function being replaced
         self._function_name = config.function
         parameters = config.parameters()
         if self.processor is None:
@@ -120,7 +136,14 @@ class ProcessingStage:
             self.processor.function = function
             self.processor.update(parameters, self._background)
 
-    def process(self, message: Message, extra: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    @property
+    def takes_lent_frames(self) -> bool:
+        """Whether :meth:`process` may be given a frame lent from a camera's ring (``lent=True``)."""
+        return self.processor is not None and self.processor.takes_lent_frames
+
+    def process(
+        self, message: Message, extra: Mapping[str, Any] | None, *, lent: bool = False
+    ) -> dict[str, Any] | None:
         data = message.data
         image = data.get("image")
         if not isinstance(image, np.ndarray) or image.ndim != 2:
@@ -137,7 +160,7 @@ class ProcessingStage:
             bsdata.update(extra)
         assert self.processor is not None
         timestamp = (message.timestamp.sec, message.timestamp.ns)
-        return self.processor.process(image, message.pulse_id, timestamp, x_axis, y_axis, bsdata or None)
+        return self.processor.process(image, message.pulse_id, timestamp, x_axis, y_axis, bsdata or None, lent=lent)
 
 
 class StreamStage:

@@ -32,7 +32,12 @@ from camserver.models.config_model import check_name
 from camserver.models.instance import InstanceInfo, InstanceKind, InstanceSpec, InstanceState, instance_key
 from camserver.models.pipeline import PipelineConfig
 from camserver.processing.averaging import FrameAverager
-from camserver.processing.library import PROCESSING_FUNCTIONS, STREAM_FUNCTIONS
+from camserver.processing.library import (
+    CUSTOM_FUNCTIONS,
+    LINKED_FUNCTIONS,
+    PROCESSING_FUNCTIONS,
+    STREAM_FUNCTIONS,
+)
 from camserver.service.backgrounds import BackgroundStore
 from camserver.service.cameras import CameraManager
 from camserver.service.config_store import ConfigStore
@@ -94,6 +99,7 @@ class PipelineManager:
     def set_config(self, name: str, data: dict[str, Any]) -> PipelineConfig:
         """Validate and save a named config."""
         config = PipelineConfig.load(data, name=name)
+        self._check_dispatcher(config)
         self.store.set(name, config.to_dict(expanded=False))
         return config
 
@@ -265,18 +271,46 @@ class PipelineManager:
 
     def _check_function(self, config: PipelineConfig) -> None:
         name = config.function or ""
-        builtin = name in _DEFAULT_FUNCTIONS or name in PROCESSING_FUNCTIONS or name in STREAM_FUNCTIONS
+        if config.pipeline_type == "custom":
+            builtin = name in CUSTOM_FUNCTIONS
+        else:
+            builtin = (
+                name in _DEFAULT_FUNCTIONS
+                or name in PROCESSING_FUNCTIONS
+                or name in STREAM_FUNCTIONS
+                or name in LINKED_FUNCTIONS
+            )
         if not builtin and self.user_scripts is None:
             raise PermissionDenied(
                 f"function '{name}' is user code, and user scripts are not allowed on this server "
                 "(start it with --allow-user-scripts)"
             )
-        if config.pipeline_type in ("custom", "script") and self.user_scripts is None:
+        user_code = config.pipeline_type == "script" or (config.pipeline_type == "custom" and not builtin)
+        if user_code and self.user_scripts is None:
             raise PermissionDenied(f"{config.pipeline_type} pipelines run user code; user scripts are not allowed")
         if not builtin:
             self._check_script(name, "function")
         if config.pipeline_type == "script":
             self._check_script(config.pipeline_script or "", "pipeline_script")
+
+    def _dispatcher(self, config: PipelineConfig) -> str | None:
+        """The dispatcher the pipeline's channels are requested from (None: it needs none);
+        ConfigError when it needs one and none is configured."""
+        requests = config.dispatcher_requests()
+        if not requests:
+            return None
+        url = config.dispatcher_url or self.settings.dispatcher_url
+        if not url:
+            key = "bsread_channels2" if "input2" in requests and config.bsread_channels2 else "bsread_channels"
+            raise ConfigError(
+                f"{key} without a stream address are requested from CamServer's DataBuffer dispatcher, and no "
+                "dispatcher is configured: give bsread_address (or input_stream), or set dispatcher_url in the "
+                "pipeline config or the server setting dispatcher_url"
+            )
+        return url
+
+    def _check_dispatcher(self, config: PipelineConfig) -> None:
+        self._dispatcher(config)
 
     def _check_script(self, name: str, key: str) -> None:
         """A user script the instance will load exists, so that a wrong name is the caller's error
@@ -326,6 +360,7 @@ class PipelineManager:
 
     def _spec(self, config: PipelineConfig, instance_id: str, *, read_only: bool, permanent: bool) -> InstanceSpec:
         self._check_function(config)
+        dispatcher_url = self._dispatcher(config)
         config = self._recording(config)
         streams: dict[str, str] = {}
         local_streams: dict[str, str] = {}
@@ -375,6 +410,7 @@ class PipelineManager:
             ),
             input_streams=streams,
             input_local_streams=local_streams,
+            dispatcher_url=dispatcher_url,
             background_file=self._background_file(config),
             background_dir=str(self.backgrounds.folder),
             user_scripts_dir=str(self.user_scripts) if self.user_scripts else None,

@@ -42,6 +42,9 @@ class ServerSettings(BaseSettings):
     token: str | None = Field(None, description="bearer token required by mutating routes")
     demo: bool = Field(False, description="install simulated cameras and pipelines at start")
     backend: Literal["local"] = "local"
+    dispatcher_url: str | None = Field(
+        None, description="DataBuffer dispatcher (REST) asked for bsread_channels given without an address"
+    )
     start_timeout: float = Field(30.0, gt=0, description="seconds an instance may take to start")
     stop_timeout: float = Field(10.0, gt=0, description="seconds an instance may take to stop")
     log_level: Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"] = "INFO"

@@ -20,6 +20,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from camserver.errors import SourceError
 from camserver.protocol import Timestamp
 
@@ -107,6 +109,17 @@ class ChannelAccessClient:
         """The PV's value as text (an enum gives its state string)."""
         return _text(self._read(name, self._types.STRING))[0]
 
+    def read_string(self, name: str) -> str:
+        """A text PV's value: a string record's value, or a char waveform's bytes up to the first NUL
+        (how text longer than 40 characters is served)."""
+        values = self._read(name, None)
+        if isinstance(values, list | tuple):
+            return _text(values[:1])[0] if values else ""
+        array = np.asarray(values)
+        if array.dtype.itemsize == 1:
+            return array.tobytes().split(b"\0", 1)[0].decode("latin-1")
+        return str(array.reshape(-1)[0]) if array.size else ""
+
     def read_number(self, name: str) -> float:
         """The PV's (first) value as a number."""
         return float(self._read(name, None)[0])
@@ -116,6 +129,13 @@ class ChannelAccessClient:
             return self._pvs[name].read(data_type=data_type, timeout=self.timeout).data
         except self._errors as error:
             raise SourceError(f"cannot read {name}: {error}") from None
+
+    def write(self, name: str, value: Any) -> None:
+        """Write a connected PV (without waiting for the put to complete)."""
+        try:
+            self._pvs[name].write(value, wait=False)
+        except self._errors as error:
+            raise SourceError(f"cannot write {name}: {error}") from None
 
     def monitor(self, name: str, callback: MonitorCallback, *, text: bool = False) -> None:
         """Call ``callback(values, timestamp)`` with each update of a connected PV (the first at once).

@@ -10,21 +10,30 @@ from camserver.errors import ConfigError
 from camserver.models.camera import (
     SOURCE_TYPES,
     AreaDetectorCamera,
+    Array10Camera,
     BsreadCamera,
     CameraConfig,
     EpicsCamera,
     Hdf5Camera,
+    PvaCamera,
     ScriptCamera,
     SimulationCamera,
+    StdDaqCamera,
+    StdDaqStreamCamera,
 )
 from camserver.sources.area_detector import AreaDetectorSource
+from camserver.sources.array10 import Array10Source
+from camserver.sources.bsread_camera import BsreadCameraSource
 from camserver.sources.bsread_stream import BsreadSource
 from camserver.sources.epics import EpicsSource
 from camserver.sources.epics_client import caproto_available
+from camserver.sources.epics_pva import PvaSource, p4p_available
 from camserver.sources.hdf5_file import Hdf5Source, h5py_available
 from camserver.sources.script import load_user_source
 from camserver.sources.simulation import SimulationSource
 from camserver.sources.source import Source
+from camserver.sources.stddaq import StdDaqSource, redis_available
+from camserver.sources.stddaq_stream import StdDaqStreamSource
 
 __all__ = ["create_source", "unavailable_reason"]
 
@@ -52,8 +61,28 @@ def _simulation(config: CameraConfig, user_scripts: Path | None) -> Source:
     return SimulationSource(_typed(config, SimulationCamera))
 
 
-def _bsread(config: CameraConfig, user_scripts: Path | None) -> Source:
+def _bsread_camera(config: CameraConfig, user_scripts: Path | None) -> Source:
+    return BsreadCameraSource(_typed(config, BsreadCamera))
+
+
+def _bschannel(config: CameraConfig, user_scripts: Path | None) -> Source:
     return BsreadSource(_typed(config, BsreadCamera))
+
+
+def _stream(config: CameraConfig, user_scripts: Path | None) -> Source:
+    return StdDaqStreamSource(_typed(config, StdDaqStreamCamera))
+
+
+def _stddaq(config: CameraConfig, user_scripts: Path | None) -> Source:
+    return StdDaqSource(_typed(config, StdDaqCamera))
+
+
+def _array10(config: CameraConfig, user_scripts: Path | None) -> Source:
+    return Array10Source(_typed(config, Array10Camera))
+
+
+def _pva(config: CameraConfig, user_scripts: Path | None) -> Source:
+    return PvaSource(_typed(config, PvaCamera))
 
 
 def _hdf5(config: CameraConfig, user_scripts: Path | None) -> Source:
@@ -68,10 +97,13 @@ _FACTORIES: dict[str, Callable[[CameraConfig, Path | None], Source]] = {
     "epics": _epics,
     "area_detector": _area_detector,
     "simulation": _simulation,
-    "bsread": _bsread,
-    "bsread_simulation": _bsread,
-    "bschannel": _bsread,
-    "stream": _bsread,
+    "bsread": _bsread_camera,
+    "bsread_simulation": _bsread_camera,
+    "bschannel": _bschannel,
+    "stream": _stream,
+    "stddaq": _stddaq,
+    "array10": _array10,
+    "pva": _pva,
     "hdf5": _hdf5,
     "script": _script,
 }
@@ -81,6 +113,8 @@ _NEEDS: dict[str, tuple[Callable[[], bool], str]] = {
     "epics": (caproto_available, "EPICS cameras need caproto: install camserver[epics]"),
     "area_detector": (caproto_available, "areaDetector cameras need caproto: install camserver[epics]"),
     "hdf5": (h5py_available, "HDF5 cameras need h5py: install camserver[hdf5]"),
+    "stddaq": (redis_available, "stddaq cameras need the redis package: install camserver[stddaq]"),
+    "pva": (p4p_available, "PV Access cameras need p4p: install camserver[epics]"),
 }
 
 

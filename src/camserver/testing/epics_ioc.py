@@ -6,6 +6,11 @@ areaDetector-style set for the ``area_detector`` source (``cam1:Acquire``, ``cam
 ``cam1:ColorMode``, ``cam1:ArrayCounter_RBV``, ``image1:ArrayData``, ``image1:ArraySize0_RBV``,
 ``image1:ArraySize1_RBV``). Writing ``WIDTH``/``HEIGHT`` changes the geometry from the next frame
 on: the IOC then posts ``WIDTH``, ``HEIGHT`` and the first picture of that size, in that order.
+With ``bsread_address`` it also serves ``BSREADCONFIG`` (a char waveform holding that stream
+address, as a bsread camera announces its stream); with ``spectrometer`` the PVs of CamServer's
+``psss`` function: inputs ``SPC_ROI_YMIN``, ``SPC_ROI_YMAX``, ``SPECTRUM_X`` (one energy per
+column) and outputs ``SPECTRUM_Y``, ``SPECTRUM_CENTER``, ``SPECTRUM_FWHM``, ``SPECTRUM_COM``,
+``SPECTRUM_STD``.
 The areaDetector image carries the data type of ``cam1:DataType`` bit for bit in the CA type of
 the same width (CA has no unsigned types), and its first pixel holds a marker derived from the
 array counter so a client can check both.
@@ -28,7 +33,16 @@ from typing import Any
 
 import numpy as np
 from caproto import SkipWrite
-from caproto._data import ChannelByte, ChannelData, ChannelEnum, ChannelInteger, ChannelShort, ChannelString
+from caproto._data import (
+    ChannelByte,
+    ChannelChar,
+    ChannelData,
+    ChannelDouble,
+    ChannelEnum,
+    ChannelInteger,
+    ChannelShort,
+    ChannelString,
+)
 from caproto.asyncio.server import Context
 
 __all__ = ["AD_DATA_TYPES", "CameraIoc", "ad_marker", "caput", "main"]
@@ -65,6 +79,20 @@ class _GeometrySetting(ChannelInteger):  # type: ignore[misc]
         return SkipWrite
 
 
+def _spectrometer_pvs(prefix: str, width: int, height: int, max_width: int) -> dict[str, ChannelData]:
+    """The inputs (a y range of the whole image, 1 eV per column from 9000 eV) and the outputs of psss."""
+    energies = 9000.0 + np.arange(width, dtype=np.float64)
+    pvs: dict[str, ChannelData] = {
+        prefix + "SPC_ROI_YMIN": ChannelInteger(value=0),
+        prefix + "SPC_ROI_YMAX": ChannelInteger(value=height),
+        prefix + "SPECTRUM_X": ChannelDouble(value=energies, max_length=max_width),
+        prefix + "SPECTRUM_Y": ChannelDouble(value=np.zeros(width), max_length=max_width),
+    }
+    for name in ("SPECTRUM_CENTER", "SPECTRUM_FWHM", "SPECTRUM_COM", "SPECTRUM_STD"):
+        pvs[prefix + name] = ChannelDouble(value=0.0)
+    return pvs
+
+
 def _waveform(type_code: str, length: int) -> ChannelData:
     zeros = np.zeros(length, dtype=type_code)
     if type_code in ("i1", "u1"):
@@ -89,6 +117,8 @@ class CameraIoc:
         ad_data_type: str = "UInt16",
         status: str = "INIT",
         seed: int | None = None,
+        bsread_address: str | None = None,
+        spectrometer: bool = False,
     ) -> None:
         if ad_data_type not in _SERVED_AD_TYPES:
             raise ValueError(f"ad_data_type must be one of {sorted(_SERVED_AD_TYPES)}")
@@ -117,6 +147,10 @@ class CameraIoc:
             p + "image1:ArraySize0_RBV": ChannelInteger(value=width),
             p + "image1:ArraySize1_RBV": ChannelInteger(value=height),
         }
+        if bsread_address is not None:
+            self.pvdb[p + "BSREADCONFIG"] = ChannelChar(value=bsread_address, max_length=256)
+        if spectrometer:
+            self.pvdb.update(_spectrometer_pvs(p, width, height, max_width))
 
     def _beam(self, width: int, height: int, peak: float, dtype: str) -> np.ndarray[Any, Any]:
         x = np.arange(width, dtype=np.float32) - width / 2 - self._random.uniform(-3, 3)
@@ -194,6 +228,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--ad-data-type", default="UInt16", choices=sorted(_SERVED_AD_TYPES))
     parser.add_argument("--status", default="INIT", help="what <prefix>:INIT reads")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--bsread-address", default=None, help="serve <prefix>:BSREADCONFIG with this address")
+    parser.add_argument("--spectrometer", action="store_true", help="serve the PVs of the psss function")
     parser.add_argument("--verbose", action="store_true", help="show caproto's log")
     args = parser.parse_args(argv)
     _loopback_defaults()
@@ -210,6 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ad_data_type=args.ad_data_type,
         status=args.status,
         seed=args.seed,
+        bsread_address=args.bsread_address,
+        spectrometer=args.spectrometer,
     )
     interfaces = os.environ["EPICS_CAS_INTF_ADDR_LIST"].split()
 

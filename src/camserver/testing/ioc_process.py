@@ -75,6 +75,8 @@ class IocProcess:
         status: str = "INIT",
         ports: tuple[int, int] | None = None,
         ready_timeout: float = 30.0,
+        bsread_address: str | None = None,
+        spectrometer: bool = False,
     ) -> None:
         self.prefix = prefix
         server_port, repeater_port = ports or free_ca_ports()
@@ -84,6 +86,10 @@ class IocProcess:
             "--prefix", prefix, "--rate", str(rate), "--width", str(width), "--height", str(height),
             "--ad-data-type", ad_data_type, "--status", status,
         ]  # fmt: skip
+        if bsread_address is not None:
+            self._arguments += ["--bsread-address", bsread_address]
+        if spectrometer:
+            self._arguments.append("--spectrometer")
         self._process: subprocess.Popen[str] | None = None
 
     @property

@@ -10,13 +10,17 @@ through shared memory (:mod:`~camserver.transport.frame_ring`).
 from camserver.transport.address import SocketMode, bind_endpoint, host_port, normalize_address
 from camserver.transport.client_monitor import ClientMonitor
 from camserver.transport.context import shutdown_context
-from camserver.transport.frame_ring import remove_stale_rings
+from camserver.transport.frame_receiver import FrameReceiver, FrameReceiverStatistics
+from camserver.transport.frame_ring import Lease, remove_stale_rings
 from camserver.transport.local_stream import LocalSender, LocalSubscriber
 from camserver.transport.publisher import Publisher, PublisherStatistics
 from camserver.transport.subscriber import Subscriber, SubscriberStatistics
 
 __all__ = [
     "ClientMonitor",
+    "FrameReceiver",
+    "FrameReceiverStatistics",
+    "Lease",
     "LocalSender",
     "LocalSubscriber",
     "Publisher",

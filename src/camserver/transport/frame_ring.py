@@ -38,7 +38,7 @@ import numpy as np
 
 from camserver.errors import TransportError
 
-__all__ = ["RING_PREFIX", "RingReader", "RingWriter", "SlotWrite", "remove_stale_rings", "ring_folder"]
+__all__ = ["RING_PREFIX", "Lease", "RingReader", "RingWriter", "SlotWrite", "remove_stale_rings", "ring_folder"]
 
 #: every ring file's name starts with this, then the writer's process id: ``camserver-ring-<pid>-...``
 RING_PREFIX = "camserver-ring-"
@@ -262,9 +262,29 @@ class _Mapped:
             self.map.close()
 
 
+class Lease:
+    """A part of a slot lent to the reader without a copy: ``view`` (read-only) stays meaningful
+    only while :meth:`valid` says so, i.e. until the writer comes round to the slot again. Whoever
+    uses a lease checks it after using the view, and throws away what came of a lapsed one."""
+
+    def __init__(self, ring: _Mapped, slot: int, sequence: int, view: np.ndarray[Any, np.dtype[np.uint8]]) -> None:
+        self._sequences = ring.sequences
+        self.slot = slot
+        self.sequence = sequence
+        self.view = view
+
+    def valid(self) -> bool:
+        """The slot still holds what was lent: nothing read from the view so far was overwritten."""
+        return int(self._sequences[self.slot]) == self.sequence
+
+    def holds(self, value: Any) -> bool:
+        """``value`` (an array) may lie in the lent memory."""
+        return isinstance(value, np.ndarray) and bool(np.may_share_memory(value, self.view))
+
+
 class RingReader:
     """The reading side: maps the rings named in notifications (the newest few) and copies
-    slots out, checked against being overwritten."""
+    slots out, checked against being overwritten, or lends one part of a slot (:class:`Lease`)."""
 
     def __init__(self, *, folder: Path | None = None, keep: int = 2) -> None:
         self.folder = folder or ring_folder()
@@ -283,26 +303,39 @@ class RingReader:
                 self._rings.pop(oldest).close()
         return ring
 
+    @property
+    def slots(self) -> int | None:
+        """Slots of the smallest ring mapped now (None before the first): how far a reader may
+        fall behind before the writer reuses what it has yet to read."""
+        return min((ring.slots for ring in self._rings.values()), default=None)
+
     def read(
-        self, name: str, slot: int, sequence: int, parts: Sequence[tuple[int, int]]
-    ) -> list[np.ndarray[Any, np.dtype[np.uint8]]] | None:
-        """Copies of ``parts`` of ``slot``, or None if the slot no longer (or not yet) holds
-        ``sequence``: the writer went round the ring before this reader got there. Raises
-        :class:`TransportError` for a ring that cannot be mapped or a slot or part outside it."""
+        self, name: str, slot: int, sequence: int, parts: Sequence[tuple[int, int]], *, lend: int | None = None
+    ) -> tuple[list[np.ndarray[Any, np.dtype[np.uint8]]], Lease | None] | None:
+        """Copies of ``parts`` of ``slot`` (part ``lend`` instead lent, see :class:`Lease`), or None
+        if the slot no longer (or not yet) holds ``sequence``: the writer went round the ring before
+        this reader got there. Raises :class:`TransportError` for a ring that cannot be mapped or a
+        slot or part outside it."""
         ring = self._ring(name)
         if not 0 <= slot < ring.slots:
             raise TransportError(f"slot {slot} is outside the frame ring {name} ({ring.slots} slots)")
         if int(ring.sequences[slot]) != sequence:
             return None
         base = slot * ring.slot_size
-        copies: list[np.ndarray[Any, np.dtype[np.uint8]]] = []
-        for offset, nbytes in parts:
+        values: list[np.ndarray[Any, np.dtype[np.uint8]]] = []
+        lease = None
+        for index, (offset, nbytes) in enumerate(parts):
             if offset < 0 or nbytes < 0 or offset + nbytes > ring.slot_size:
                 raise TransportError(f"a part ({offset}, {nbytes}) lies outside slot {slot} of {name}")
-            copies.append(ring.data[base + offset : base + offset + nbytes].copy())
+            view = ring.data[base + offset : base + offset + nbytes]
+            if index == lend:
+                lease = Lease(ring, slot, sequence, view)
+                values.append(view)
+            else:
+                values.append(view.copy())
         if int(ring.sequences[slot]) != sequence:
             return None  # overwritten while copying: the copy may be torn
-        return copies
+        return values, lease
 
     def close(self) -> None:
         """Unmap every ring."""

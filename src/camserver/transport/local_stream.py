@@ -160,15 +160,33 @@ class LocalSubscriber(Subscriber):
     """A :class:`Subscriber` of a local stream: the values arrive as private copies out of the
     writer's ring (the pipeline owns them like any received message). A ring that cannot be mapped
     (the writer is on another host, or gone) raises :class:`TransportError` from :meth:`receive`,
-    so the caller can fall back to the stream's bsread address."""
+    so the caller can fall back to the stream's bsread address.
 
-    def __init__(self, address: str, *, folder: Path | None = None, **options: Any) -> None:
+    ``lend=True`` saves the copy of each message's largest value (a camera's image): it arrives as
+    a read-only view into the ring, and :attr:`lease` (a :class:`~camserver.transport.frame_ring.Lease`)
+    says whether that view still holds the message. A reader that lends must check the lease after
+    using the value and throw away what it made of a lapsed one (and count it: ``ring_overruns``
+    counts only the messages skipped before they were read).
+    """
+
+    def __init__(self, address: str, *, folder: Path | None = None, lend: bool = False, **options: Any) -> None:
         options.setdefault("queue_size", _NOTIFY_QUEUE)
         super().__init__(address, **options)
         self._reader = RingReader(folder=folder)
+        self.lend = lend
         self.ring_overruns = 0
 
+    def _skip_backlog(self, limit: int) -> None:
+        # a backlog may not grow to the whole ring: its oldest slots would be overwritten unread,
+        # or while they are copied out
+        slots = self._reader.slots
+        super()._skip_backlog(limit if slots is None else max(1, min(limit, slots - 2)))
+
+    def _main_header(self, frames: list[Any]) -> Any:
+        return frames[1] if len(frames) > 1 else None  # after the descriptor
+
     def _buffers(self, frames: list[memoryview]) -> list[memoryview] | None:
+        self.lease = None
         buffers = frames
         try:
             if not buffers:
@@ -181,18 +199,24 @@ class LocalSubscriber(Subscriber):
             for index, _, _ in parts:
                 if not 2 <= index < len(buffers):
                     raise DecodeError(f"a local-stream descriptor names frame {index} of {len(buffers)}")
-            copies = self._reader.read(
-                descriptor["ring"], descriptor["slot"], descriptor["sequence"], [part[1:] for part in parts]
+            largest = max(range(len(parts)), key=lambda part: parts[part][2]) if self.lend and parts else None
+            read = self._reader.read(
+                descriptor["ring"],
+                descriptor["slot"],
+                descriptor["sequence"],
+                [part[1:] for part in parts],
+                lend=largest,
             )
         except DecodeError as error:
             self.statistics.decode_errors += 1
             self.statistics.last_decode_error = str(error)
             return None
-        if copies is None:
+        if read is None:
             self.ring_overruns += 1
             return None
-        for (index, _, _), copy in zip(parts, copies, strict=True):
-            buffers[index] = copy.data
+        values, self.lease = read
+        for (index, _, _), value in zip(parts, values, strict=True):
+            buffers[index] = value.data
         return buffers
 
     def close(self) -> None:

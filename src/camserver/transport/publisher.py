@@ -19,6 +19,7 @@ from camserver.protocol import (
 )
 from camserver.transport.address import SocketMode, attach, normalize_address
 from camserver.transport.client_monitor import ClientMonitor
+from camserver.transport.compression_pool import CompressionPool, default_compression_threads
 from camserver.transport.local_stream import LocalSender
 from camserver.transport.multipart import send_frames
 
@@ -54,8 +55,11 @@ class Publisher:
     * Values are passed without copying: do not modify an array after sending it.
     * ``local`` (an address, normally ``tcp://127.0.0.1:0``) also opens a local stream for readers
       on this host (:class:`~camserver.transport.local_stream.LocalSender`): while one is
-      connected, every message also goes there, its large values through shared memory.
+      connected, every message also goes there, its large values through shared memory, never
+      compressed (memory is no network to save: a local reader should not pay for decompressing).
       :attr:`local_address` is where to find it; :attr:`clients` counts its readers too.
+    * ``compression_threads``: large compressed values are compressed in that many pieces at once
+      (None: :func:`~camserver.transport.compression_pool.default_compression_threads`).
     """
 
     def __init__(
@@ -78,18 +82,26 @@ class Publisher:
         local: str | None = None,
         local_name: str = "stream",
         local_folder: Path | None = None,
+        compression_threads: int | None = None,
     ) -> None:
         self.mode = SocketMode.parse(mode) if isinstance(mode, str) else mode
         if self.mode not in (SocketMode.PUB, SocketMode.PUSH):
             raise TransportError(f"a publisher sends with PUB or PUSH, not {self.mode}")
         self.block = block
         self.statistics = PublisherStatistics()
+        threads = default_compression_threads() if compression_threads is None else compression_threads
+        self._pool = CompressionPool(threads) if threads > 1 else None
         self._encoder = Encoder(
             strategy=header_strategy,
             allow_type_changes=allow_type_changes,
             allow_shape_changes=allow_shape_changes,
             compression=compression,
             header_compression=header_compression,
+            spreader=self._pool,
+        )
+        # what local readers get while the stream is compressed
+        self._local_encoder = Encoder(
+            strategy=header_strategy, allow_type_changes=allow_type_changes, allow_shape_changes=allow_shape_changes
         )
         target = normalize_address(address)  # a ConfigError before any socket exists
         context = context or zmq.Context.instance()
@@ -152,12 +164,18 @@ class Publisher:
     def send(self, data: Mapping[str, Any], *, pulse_id: int, timestamp: Timestamp | None = None) -> bool:
         """Send one message; False if it was dropped (and counted). Raises :class:`EncodeError`
         for values that cannot be encoded."""
+        timestamp = timestamp or Timestamp.now()
         encoded = self._encoder.encode(data, pulse_id=pulse_id, timestamp=timestamp)
         tracker = self._encoder.tracker
         self.statistics.header_changes = tracker.header_changes
         self.statistics.withheld_values = tracker.withheld
-        if self._local is not None:
-            self._local.send(encoded.frames)
+        local = self._local
+        if local is not None and local.clients:
+            compressed = tracker.compression.active or tracker.header_compression is not Compression.NONE
+            if compressed:
+                local.send(self._local_encoder.encode(data, pulse_id=pulse_id, timestamp=timestamp).frames)
+            else:
+                local.send(encoded.frames)
         try:
             send_frames(self._socket, encoded.frames, self._flags)
         except zmq.Again:
@@ -177,6 +195,8 @@ class Publisher:
             self._socket.close()
             if self._local is not None:
                 self._local.close()
+            if self._pool is not None:
+                self._pool.close()
 
     def __enter__(self) -> Publisher:
         return self

@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Self
+from typing import Any, Self
 
 import zmq
 
 from camserver.errors import DecodeError, TransportError
 from camserver.protocol import ControlMessage, Decoder, Message
 from camserver.transport.address import SocketMode, attach, normalize_address
+from camserver.transport.frame_ring import Lease
 from camserver.transport.multipart import receive_frames
 
 __all__ = ["Subscriber", "SubscriberStatistics"]
+
+#: a reader with a backlog limit takes in at least this many waiting messages at a time
+_DRAIN_BOUND = 64
+
+
+def _pulse_id(frame: Any) -> int | None:
+    """The pulse id in a main header, or None if it cannot be read (the message is skipped anyway)."""
+    if frame is None or len(frame) > 65536:
+        return None
+    try:
+        value = json.loads(bytes(frame)).get("pulse_id")
+    except (ValueError, AttributeError, RecursionError):
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 @dataclass(slots=True)
@@ -24,6 +41,8 @@ class SubscriberStatistics:
 
     ``missed_pulses`` counts pulse ids skipped in the stream. The step between pulses is learned as
     the smallest positive step seen, so a 10 Hz camera on a 100 Hz pulse-id clock counts no misses.
+    ``backlog_skips`` counts messages that arrived but were passed over for a newer one because the
+    reader fell more than its ``backlog_limit`` behind (their pulse ids are no gap).
     """
 
     received: int = 0
@@ -34,6 +53,7 @@ class SubscriberStatistics:
     format_changes: int = 0
     missed_pulses: int = 0
     pulse_gaps: int = 0
+    backlog_skips: int = 0
     out_of_order: int = 0
     last_pulse_id: int | None = None
     pulse_step: int | None = None
@@ -62,6 +82,12 @@ class Subscriber:
 
     Arrays are read-only views over the received frames (zero copy). Undecodable messages are
     counted in :attr:`statistics` and skipped; control messages (``bsr_stop``...) too.
+
+    ``backlog_limit`` (None: never) is for readers that would rather see the newest message than
+    every message: when more than that many messages are waiting, all but the newest are passed
+    over without being decoded (counted in ``backlog_skips``), so a reader slower than its stream
+    keeps its own full rate on fresh messages instead of working through a queue of stale ones. A
+    shorter backlog (a pause of the reader) is worked off in order.
     """
 
     def __init__(
@@ -73,13 +99,18 @@ class Subscriber:
         queue_size: int = 10,
         receive_timeout: float | None = 1.0,
         max_value_bytes: int = 1 << 31,
+        backlog_limit: int | None = None,
         context: zmq.Context[zmq.Socket[bytes]] | None = None,
     ) -> None:
         self.mode = SocketMode.parse(mode) if isinstance(mode, str) else mode
         if self.mode not in (SocketMode.SUB, SocketMode.PULL):
             raise TransportError(f"a subscriber receives with SUB or PULL, not {self.mode}")
         self.receive_timeout = receive_timeout
+        self.backlog_limit = backlog_limit
         self.statistics = SubscriberStatistics()
+        #: what of the last message is lent rather than owned (a local stream's ring slot; None: all owned)
+        self.lease: Lease | None = None
+        self._pending: deque[list[Any]] = deque()
         self._decoder = Decoder(max_value_bytes=max_value_bytes)
         target = normalize_address(address)  # a ConfigError before any socket exists
         context = context or zmq.Context.instance()
@@ -106,23 +137,52 @@ class Subscriber:
         socket = self._socket
         while True:
             try:
-                try:  # a message already waiting is taken without polling first
-                    frames = receive_frames(socket, zmq.NOBLOCK)
-                except zmq.Again:
-                    remaining_ms = None if deadline is None else max(0, int((deadline - time.monotonic()) * 1000))
-                    if not socket.poll(remaining_ms):
-                        return None
-                    frames = receive_frames(socket)
+                if not self._pending:
+                    try:  # a message already waiting is taken without polling first
+                        self._pending.append(receive_frames(socket, zmq.NOBLOCK))
+                    except zmq.Again:
+                        remaining_ms = None if deadline is None else max(0, int((deadline - time.monotonic()) * 1000))
+                        if not socket.poll(remaining_ms):
+                            return None
+                        self._pending.append(receive_frames(socket))
+                if self.backlog_limit is not None:
+                    self._skip_backlog(self.backlog_limit)
             except zmq.ZMQError as error:
                 if self.closed:
                     return None
                 raise TransportError(f"cannot receive from {self.address}: {error}") from None
-            buffers = self._buffers(frames)
+            buffers = self._buffers(self._pending.popleft())
             message = None if buffers is None else self._decode(buffers)
             if message is not None:
                 return message
             if deadline is not None and time.monotonic() >= deadline:
                 return None
+
+    def _skip_backlog(self, limit: int) -> None:
+        """Take in what is waiting (a bounded number) and, when more than ``limit`` messages wait,
+        pass over all but the newest."""
+        pending, socket = self._pending, self._socket
+        bound = max(4 * limit, _DRAIN_BOUND)
+        while len(pending) < bound:
+            try:
+                pending.append(receive_frames(socket, zmq.NOBLOCK))
+            except zmq.Again:
+                break
+        if len(pending) <= limit:
+            return
+        statistics = self.statistics
+        while len(pending) > 1:
+            pulse_id = _pulse_id(self._main_header(pending.popleft()))
+            if pulse_id is None:  # not a message it could have decoded: its pulse shows as a gap
+                statistics.decode_errors += 1
+                statistics.last_decode_error = "a message passed over in a backlog has no readable pulse id"
+                continue
+            statistics.backlog_skips += 1
+            statistics.record_pulse(pulse_id)
+
+    def _main_header(self, frames: list[Any]) -> Any:
+        """The main-header frame of a message as received (None if there is none)."""
+        return frames[0] if frames else None
 
     def _buffers(self, frames: list[memoryview]) -> list[memoryview] | None:
         """The message's frames (a subclass may fetch some from elsewhere); None to skip the message."""

@@ -158,7 +158,7 @@ def test_timeout_without_a_usable_image_raises_source_error(publisher: Publisher
 
 def test_sub_mode_receives_a_published_stream() -> None:
     with Publisher("tcp://127.0.0.1:0", mode="PUB") as sender:
-        source = BsreadSource(BsreadCamera.load({"source": sender.address, "source_type": "stream"}))
+        source = BsreadSource(BsreadCamera.load({"source": sender.address, "source_type": "bschannel"}))
         source.open()
         try:
             frame = None

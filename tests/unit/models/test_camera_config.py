@@ -13,13 +13,17 @@ from camserver.errors import ConfigError
 from camserver.models.camera import (
     SOURCE_TYPES,
     AreaDetectorCamera,
+    Array10Camera,
     BsreadCamera,
     CameraCalibration,
     CameraConfig,
     EpicsCamera,
     Hdf5Camera,
+    PvaCamera,
     ScriptCamera,
     SimulationCamera,
+    StdDaqCamera,
+    StdDaqStreamCamera,
 )
 from camserver.models.config_model import check_name
 
@@ -163,7 +167,10 @@ def test_bsread_defaults_are_camservers() -> None:
         ("bsread", BsreadCamera),
         ("bsread_simulation", BsreadCamera),
         ("bschannel", BsreadCamera),
-        ("stream", BsreadCamera),
+        ("stream", StdDaqStreamCamera),
+        ("stddaq", StdDaqCamera),
+        ("array10", Array10Camera),
+        ("pva", PvaCamera),
         ("hdf5", Hdf5Camera),
         ("script", ScriptCamera),
     ],
@@ -184,6 +191,9 @@ def test_every_source_type_has_a_class() -> None:
         "bsread_simulation",
         "bschannel",
         "stream",
+        "stddaq",
+        "array10",
+        "pva",
         "hdf5",
         "script",
     }

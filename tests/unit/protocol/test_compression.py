@@ -16,7 +16,7 @@ import pytest
 
 from camserver.errors import DecodeError
 from camserver.protocol import bitshuffle_lz4_decode, bitshuffle_lz4_encode, lz4_decode
-from camserver.protocol.compression import block_elements
+from camserver.protocol.compression import SPREAD_BYTES, block_elements
 
 DTYPES = ["u1", "i1", "?", "<u2", "<i2", "<u4", "<i4", "<f4", "<u8", "<i8", "<f8", ">u2", ">f8"]
 SIZES = [1, 7, 8, 9, 15, 16, 17, 127, 1024, 2048, 4095, 4096, 8191, 8192, 8200, 20001]
@@ -151,6 +151,38 @@ def test_an_empty_array_is_a_header_with_size_zero() -> None:
 def test_compresses_camera_like_data() -> None:
     image = _sample("<u2", 100_000)
     assert bitshuffle_lz4_encode(image).nbytes < image.nbytes / 2
+
+
+class InOrder:
+    """A spreader that runs the pieces one after another (the threads are the caller's business)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.pieces: list[int] = []
+
+    def map(self, function: Any, items: Any) -> Any:
+        for item in items:
+            self.pieces.append(item.size)
+            yield function(item)
+
+
+@pytest.mark.parametrize("workers", [2, 3, 7])
+@pytest.mark.parametrize(("dtype", "size"), [("<u2", 600_000), ("<u2", 600_001), ("<f8", 131_075), ("u1", 2_000_003)])
+def test_a_value_compressed_in_pieces_is_the_frame_of_one_piece(workers: int, dtype: str, size: int) -> None:
+    array = _sample(dtype, size)
+    assert array.nbytes >= SPREAD_BYTES
+    spreader = InOrder(workers)
+    frame = bitshuffle_lz4_encode(array, spreader=spreader)
+    assert len(spreader.pieces) == workers, "one piece per worker"
+    assert sum(spreader.pieces) == size
+    assert frame.tobytes() == bitshuffle_lz4_encode(array).tobytes()
+    np.testing.assert_array_equal(bitshuffle_lz4_decode(frame, array.itemsize).view(array.dtype), array)
+
+
+def test_a_small_value_is_compressed_in_one_piece() -> None:
+    spreader = InOrder(4)
+    bitshuffle_lz4_encode(_sample("<u2", 1000), spreader=spreader)
+    assert spreader.pieces == []
 
 
 def test_decode_accepts_a_memoryview_and_returns_unsigned_elements() -> None:

@@ -12,11 +12,16 @@ from camserver.errors import ConfigError, PermissionDenied
 from camserver.models import SOURCE_TYPES, CameraConfig
 from camserver.sources import (
     AreaDetectorSource,
+    Array10Source,
+    BsreadCameraSource,
     BsreadSource,
     EpicsSource,
     Hdf5Source,
+    PvaSource,
     SimulationSource,
     Source,
+    StdDaqSource,
+    StdDaqStreamSource,
     create_source,
     unavailable_reason,
 )
@@ -25,10 +30,13 @@ _CONFIGS: dict[str, tuple[dict[str, Any], type | None]] = {
     "epics": ({"source": "CAM:PREFIX"}, EpicsSource),
     "area_detector": ({"source": "AD:PREFIX"}, AreaDetectorSource),
     "simulation": ({"source": "sim"}, SimulationSource),
-    "bsread": ({"source": "CAM", "url": "tcp://127.0.0.1:9000"}, BsreadSource),
-    "bsread_simulation": ({"source": "SIM"}, BsreadSource),
+    "bsread": ({"source": "CAM", "url": "tcp://127.0.0.1:9000"}, BsreadCameraSource),
+    "bsread_simulation": ({"source": "SIM"}, BsreadCameraSource),
     "bschannel": ({"source": "tcp://127.0.0.1:9001"}, BsreadSource),
-    "stream": ({"source": "tcp://127.0.0.1:9002"}, BsreadSource),
+    "stream": ({"source": "tcp://127.0.0.1:9002"}, StdDaqStreamSource),
+    "stddaq": ({"source": "DET:JF01", "url": "127.0.0.1:6379"}, StdDaqSource),
+    "array10": ({"source": "tcp://127.0.0.1:9003"}, Array10Source),
+    "pva": ({"source": "13SIM1:Pva1:Image"}, PvaSource),
     "hdf5": ({"source": "file.h5:/images"}, Hdf5Source),
     "script": ({"source": "anything", "class": "Mine"}, None),
 }
@@ -66,7 +74,7 @@ def test_a_missing_extra_is_a_config_error_with_the_install_hint(monkeypatch: py
 
 
 def test_an_unknown_source_type_is_explained() -> None:
-    reason = unavailable_reason("array10")
+    reason = unavailable_reason("no_such_type")
     assert reason is not None and "not supported" in reason and "simulation" in reason
 
 
