@@ -5,6 +5,7 @@ builtin exception a Python user would expect, so ``except KeyError`` still catch
 
     CamServerError
     ├── ConfigError (ValueError)                 a config, name or request value is invalid
+    │   └── MethodNotAllowed                     the route exists, not with this HTTP method
     ├── NotFound (KeyError)
     │   ├── CameraNotFound
     │   ├── PipelineNotFound
@@ -41,6 +42,7 @@ __all__ = [
     "EncodeError",
     "InstanceError",
     "InstanceNotFound",
+    "MethodNotAllowed",
     "NotFound",
     "PermissionDenied",
     "PipelineNotFound",
@@ -67,6 +69,10 @@ class CamServerError(Exception):
 
 class ConfigError(CamServerError, ValueError):
     """A config, a name or a request value is invalid."""
+
+
+class MethodNotAllowed(ConfigError):
+    """The path is a route, but not for this HTTP method (answered 405 with ``Allow``)."""
 
 
 class NotFound(CamServerError, KeyError):

@@ -5,7 +5,6 @@ Nothing here sleeps to wait: readiness is polled against a deadline, and every l
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -24,19 +23,11 @@ from camserver.transport import (
     host_port,
     normalize_address,
 )
+from tests.waiting import wait_until
 
 LOCAL = "tcp://127.0.0.1:0"
 DEADLINE = 10.0  # seconds; a healthy run needs a few milliseconds
 IMAGE = np.arange(24, dtype=np.uint16).reshape(4, 6)
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = DEADLINE) -> None:
-    """Poll ``condition`` until it holds; fail the test if it does not within ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.005)  # polling interval, not a wait for a result
 
 
 def join(publisher: Publisher, subscriber: Subscriber, data: dict[str, Any] | None = None) -> Message:

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.system.waiting import DEADLINE, wait_until
+from tests.waiting import DEADLINE, wait_until
 
 __all__ = ["Rest"]
 

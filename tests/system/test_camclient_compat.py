@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
+import pickle
+from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 from bsread import SUB, Source
@@ -107,9 +111,25 @@ def test_delete_and_stop_all(client: CamClient) -> None:
     assert client.get_server_info()["active_instances"] == {}
 
 
-def test_pickled_background_upload_is_refused_with_a_reason(client: CamClient) -> None:
-    with pytest.raises(ValueError, match=r"\.npy"):
-        client.set_background_image_array("simulation_bg", np.zeros((4, 4), np.uint16))
+def test_pickled_background_upload_is_stored(client: CamClient, server: RunningServer) -> None:
+    image = np.arange(12, dtype=np.uint16).reshape(3, 4)
+    client.set_background_image_array("uploaded_background", image)
+    np.testing.assert_array_equal(server.services.backgrounds.load("uploaded_background"), image)
+
+
+def test_hostile_pickle_upload_is_refused_and_nothing_runs(server: RunningServer, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+
+    class Hostile:
+        def __reduce__(self) -> tuple[object, ...]:
+            return (os.system, (f"touch {marker}",))
+
+    response = httpx.put(f"{server.url}/api/v1/cam/background/hostile/image_bytes",
+                         content=pickle.dumps(Hostile(), protocol=0), timeout=30)  # fmt: skip
+    assert response.status_code == 400
+    assert "refused: the pickle refers to" in response.json()["status"]
+    assert not marker.exists()
+    assert httpx.get(f"{server.url}/api/v1/cam/version", timeout=30).status_code == 200
 
 
 def test_unknown_camera_is_an_error_with_the_name(client: CamClient) -> None:

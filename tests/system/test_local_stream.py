@@ -19,7 +19,7 @@ from camserver.transport import Subscriber
 from camserver.transport.frame_ring import RING_PREFIX, ring_folder
 from tests.system.rest import Rest
 from tests.system.streams import pulse_ids, read
-from tests.system.waiting import wait_for, wait_until
+from tests.waiting import wait_for, wait_until
 
 pytestmark = pytest.mark.system
 

@@ -12,7 +12,7 @@ from camserver.testing.server import RunningServer, running_server
 from camserver.transport import Subscriber
 from tests.system.rest import Rest
 from tests.system.streams import Feed, pulse_ids, read
-from tests.system.waiting import wait_until
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.system
 

@@ -20,7 +20,7 @@ from camserver.processing import ImageProcessor
 from camserver.testing.server import RunningServer, running_server
 from tests.system.rest import Rest
 from tests.system.streams import Feed
-from tests.system.waiting import wait_until
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.system
 

@@ -18,7 +18,7 @@ from camserver.protocol import Timestamp
 from camserver.testing.server import RunningServer, running_server
 from camserver.transport import Publisher, Subscriber
 from tests.system.rest import Rest
-from tests.system.waiting import DEADLINE
+from tests.waiting import DEADLINE
 
 pytestmark = pytest.mark.system
 

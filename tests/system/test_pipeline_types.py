@@ -17,7 +17,7 @@ from camserver.testing.server import RunningServer, running_server
 from camserver.transport import Publisher, Subscriber
 from tests.system.rest import Rest
 from tests.system.streams import Feed, free_port, pulse_ids, read
-from tests.system.waiting import wait_until
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.system
 

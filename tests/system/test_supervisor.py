@@ -18,7 +18,7 @@ from camserver.testing.server import RunningServer, running_server
 from camserver.transport import Subscriber
 from tests.system.rest import Rest
 from tests.system.streams import read
-from tests.system.waiting import wait_for, wait_until
+from tests.waiting import wait_for, wait_until
 
 pytestmark = pytest.mark.system
 

@@ -1,39 +1,6 @@
-"""Waiting for something in a system test: poll with a deadline, never sleep for a result."""
+"""Moved to :mod:`tests.waiting` (one polling helper for every test tier); this name still imports
+it for tests written against the old place."""
 
-from __future__ import annotations
-
-import time
-from collections.abc import Callable
-from typing import TypeVar
-
-import pytest
+from tests.waiting import DEADLINE, wait_for, wait_until
 
 __all__ = ["DEADLINE", "wait_for", "wait_until"]
-
-T = TypeVar("T")
-
-#: seconds a system test waits for anything; a healthy run needs a small fraction of it
-DEADLINE = 30.0
-
-
-def wait_until(predicate: Callable[[], T], what: str, *, timeout: float = DEADLINE, interval: float = 0.02) -> T:
-    """Poll ``predicate`` until it returns something true, and return that; fail the test with
-    ``what`` if it does not within ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(interval)  # the polling interval, not a wait for a result
-
-
-def wait_for(fetch: Callable[[], T], condition: Callable[[T], bool], what: str, *, timeout: float = DEADLINE) -> T:
-    """Poll ``fetch`` until ``condition`` holds for what it returns, and return that."""
-
-    def check() -> tuple[T] | None:
-        value = fetch()
-        return (value,) if condition(value) else None
-
-    return wait_until(check, what, timeout=timeout)[0]

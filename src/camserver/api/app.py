@@ -9,8 +9,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from camserver import __version__
-from camserver.api import cameras, instances, logs, nodes, pipelines, proxy, viewer
+from camserver.api import cameras, instances, logs, nodes, pipelines, proxy, server_routes, viewer
+from camserver.api.api_docs import mount_api_docs
 from camserver.api.envelope import install_error_handlers
+from camserver.api.openapi import install_openapi
 from camserver.api.web_page import mount_web_page
 from camserver.service import ServerSettings, Services
 from camserver.service.viewer.hub import ViewerHub
@@ -57,7 +59,7 @@ def build_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served by mount_api_docs, from an installed package
         redoc_url=None,
     )
     app.state.services = state
@@ -72,5 +74,8 @@ def build_app(
     app.include_router(proxy.router)
     app.include_router(proxy.client_paths)
     app.include_router(viewer.router)
+    app.include_router(server_routes.router)
+    install_openapi(app)
+    mount_api_docs(app)
     mount_web_page(app)
     return app

@@ -8,30 +8,51 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import PlainTextResponse
 
 from camserver.api.dependencies import services
-from camserver.api.envelope import ok
+from camserver.api.envelope import error_responses
+from camserver.errors import ConfigError, NotFound
+from camserver.models.replies import LogsReply
+from camserver.models.reports import LogRecord
 from camserver.service import LogRing, Services
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/logs", tags=["logs"])
 Deps = Annotated[Services, Depends(services)]
+TEXT: dict[int | str, dict[str, Any]] = {
+    200: {"description": "one record a line", "content": {"text/plain": {"schema": {"type": "string"}}}}
+}
 
 
-@router.get("", summary="The server's recent log records")
-def server_logs(service: Deps) -> dict[str, Any]:
-    return ok(logs=service.log_ring.records())
+@router.get("", summary="The server's recent log records", response_model=LogsReply, responses=error_responses())
+def server_logs(service: Deps) -> LogsReply:
+    return LogsReply(logs=[LogRecord(*record) for record in service.log_ring.records()])
 
 
-@router.get("/txt", summary="The server's recent log records as text", response_class=PlainTextResponse)
+@router.get(
+    "/txt",
+    summary="The server's recent log records as text",
+    response_class=PlainTextResponse,
+    responses={**TEXT, **error_responses()},
+)
 def server_logs_text(service: Deps) -> str:
     return LogRing.as_text(service.log_ring.records())
 
 
-@router.get("/instance/{name}", summary="An instance's recent log records")
-def instance_logs(name: str, service: Deps) -> dict[str, Any]:
-    return ok(logs=service.instance_logs(name))
+@router.get(
+    "/instance/{name}",
+    summary="An instance's recent log records",
+    response_model=LogsReply,
+    responses=error_responses(ConfigError, NotFound),
+)
+def instance_logs(name: str, service: Deps) -> LogsReply:
+    return LogsReply(logs=service.instance_logs(name))
 
 
-@router.get("/instance/{name}/txt", summary="An instance's log records as text", response_class=PlainTextResponse)
+@router.get(
+    "/instance/{name}/txt",
+    summary="An instance's log records as text",
+    response_class=PlainTextResponse,
+    responses={**TEXT, **error_responses(ConfigError, NotFound)},
+)
 def instance_logs_text(name: str, service: Deps) -> str:
     return LogRing.as_text(service.instance_logs(name))

@@ -27,11 +27,13 @@ def record(
         Literal["DEFAULT", "FLAT", "BSH5"], typer.Option(case_sensitive=False, help="file layout")
     ] = "DEFAULT",
     change: Annotated[bool, typer.Option("--change", help="start a new segment when channels change")] = False,
+    localtime: Annotated[bool, typer.Option(help="write each channel's timestamps (CamServer's localtime)")] = True,
     timeout: Timeout = 10.0,
     camera: CameraFlag = False,
     pipeline: PipelineFlag = False,
 ) -> None:
-    """Record a stream (or chosen channels) to HDF5 until --count messages or --seconds (or Ctrl-C)."""
+    """Record a stream (or chosen channels) to HDF5 in CamServer's layouts, until --count messages or
+    --seconds (or Ctrl-C)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -44,7 +46,7 @@ def record(
     with reported_errors(), connection(context).client() as client:
         reader = read_stream(source, client=client, kind=kind, count=count, seconds=seconds, timeout=timeout)
         with reader:
-            recorder = Hdf5Recorder(file, layout=layout.upper(), change=change)
+            recorder = Hdf5Recorder(file, layout=layout, change=change, localtime=localtime)
             columns = (TextColumn("recording"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
             try:
                 with Progress(*columns, console=Console(stderr=True), transient=False) as progress:

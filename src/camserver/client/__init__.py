@@ -18,7 +18,7 @@ Importing this package loads none of the server's dependencies (FastAPI, uvicorn
 from camserver.client.async_client import AsyncClient
 from camserver.client.call import Call, Reply
 from camserver.client.client import Client
-from camserver.client.reports import InstanceReport, LogRecord, ServerReport, StartedInstance
+from camserver.client.reports import HeartbeatEntry, InstanceReport, LogRecord, ServerReport, StartedInstance
 from camserver.client.session import DEFAULT_URL
 from camserver.client.stream_reader import StreamReader, is_stream_address, read_stream, resolve_stream
 from camserver.protocol import Message
@@ -28,6 +28,7 @@ __all__ = [
     "AsyncClient",
     "Call",
     "Client",
+    "HeartbeatEntry",
     "InstanceReport",
     "LogRecord",
     "Message",

@@ -12,9 +12,10 @@ from typing import Any, TypeVar
 import numpy as np
 
 from camserver.client.call import START_TIME, Call, segment
-from camserver.client.envelope import body_of, content_of, field, nothing
+from camserver.client.envelope import content_of, nothing, parsed
 from camserver.client.image_payload import array_from_payload, npy_bytes
 from camserver.client.reports import Names
+from camserver.models.replies import BackgroundIdReply, BackgroundIdsReply, ImageReply
 
 __all__ = ["AsyncBackgrounds", "BackgroundCalls", "Backgrounds"]
 
@@ -33,7 +34,7 @@ class BackgroundCalls:
         return Call(
             "POST",
             f"{PREFIX}/camera/{segment(camera)}/background",
-            field("background_id", str),
+            lambda reply: parsed(BackgroundIdReply)(reply).background_id,
             params={"n_images": str(n_images)},
             server_time=START_TIME + FRAME_TIME + max(0, n_images),
         )
@@ -41,12 +42,20 @@ class BackgroundCalls:
     @staticmethod
     def latest(camera: str) -> Call[str]:
         """Id of the camera's newest background."""
-        return Call("GET", f"{PREFIX}/camera/{segment(camera)}/background", field("background_id", str))
+        return Call(
+            "GET",
+            f"{PREFIX}/camera/{segment(camera)}/background",
+            lambda reply: parsed(BackgroundIdReply)(reply).background_id,
+        )
 
     @staticmethod
     def list(camera: str) -> Call[Names]:
         """Ids of the camera's backgrounds, oldest first."""
-        return Call("GET", f"{PREFIX}/camera/{segment(camera)}/backgrounds", field("background_ids", Names))
+        return Call(
+            "GET",
+            f"{PREFIX}/camera/{segment(camera)}/backgrounds",
+            lambda reply: parsed(BackgroundIdsReply)(reply).background_ids,
+        )
 
     @staticmethod
     def image(
@@ -68,7 +77,7 @@ class BackgroundCalls:
         return Call(
             "GET",
             f"{PREFIX}/background/{segment(background_id)}/image_bytes",
-            lambda reply: array_from_payload(body_of(reply)["image"]),
+            lambda reply: array_from_payload(parsed(ImageReply)(reply).image),
         )
 
     @staticmethod

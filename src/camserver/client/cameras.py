@@ -12,12 +12,23 @@ from typing import Any, TypeVar
 import numpy as np
 
 from camserver.client.call import GRAB_TIME, START_TIME, STOP_TIME, Call, Reply, config_body, segment
-from camserver.client.envelope import body_of, content_of, field, nothing
+from camserver.client.envelope import content_of, nothing, parsed
 from camserver.client.image_payload import array_from_payload
 from camserver.client.reports import Groups, InstanceReport, LogRecords, Names
 from camserver.client.server import ServerCalls
 from camserver.models.camera import CameraConfig
 from camserver.models.instance import InstanceKind
+from camserver.models.replies import (
+    AliasesReply,
+    CameraNamesReply,
+    ConfigReply,
+    GeometryReply,
+    GroupsReply,
+    ImageReply,
+    InstanceInfoReply,
+    OnlineReply,
+    StreamReply,
+)
 
 __all__ = ["AsyncCameras", "CameraCalls", "Cameras"]
 
@@ -26,7 +37,7 @@ PREFIX = "/api/v1/cam"
 
 
 def _camera_config(reply: Reply) -> CameraConfig:
-    return CameraConfig.load(field("config", dict[str, Any])(reply))
+    return CameraConfig.load(parsed(ConfigReply)(reply).config)
 
 
 def _image_options(
@@ -45,17 +56,17 @@ class CameraCalls:
     @staticmethod
     def list() -> Call[Names]:
         """Names of all cameras."""
-        return Call("GET", PREFIX, field("cameras", Names))
+        return Call("GET", PREFIX, lambda reply: parsed(CameraNamesReply)(reply).cameras)
 
     @staticmethod
     def aliases() -> Call[dict[str, str]]:
         """``{alias: camera}``."""
-        return Call("GET", f"{PREFIX}/aliases", field("aliases", dict[str, str]))
+        return Call("GET", f"{PREFIX}/aliases", lambda reply: parsed(AliasesReply)(reply).aliases)
 
     @staticmethod
     def groups() -> Call[Groups]:
         """``{group: [cameras]}``."""
-        return Call("GET", f"{PREFIX}/groups", field("groups", Groups))
+        return Call("GET", f"{PREFIX}/groups", lambda reply: parsed(GroupsReply)(reply).groups)
 
     @staticmethod
     def config(name: str) -> Call[CameraConfig]:
@@ -75,18 +86,35 @@ class CameraCalls:
     @staticmethod
     def stream(name: str) -> Call[str]:
         """The camera's stream address, its instance started if needed."""
-        return Call("GET", f"{PREFIX}/{segment(name)}", field("stream", str), server_time=START_TIME)
+        return Call(
+            "GET", f"{PREFIX}/{segment(name)}", lambda reply: parsed(StreamReply)(reply).stream, server_time=START_TIME
+        )
+
+    @staticmethod
+    def stream_addresses(name: str, node: str | None = None) -> Call[StreamReply]:
+        """The camera's stream address and its local stream (shared memory, for readers on the
+        camera's host, or on a cluster its ``node``; None if it has none), its instance started if needed."""
+        params = {"node": node} if node else {}
+        return Call("GET", f"{PREFIX}/{segment(name)}", parsed(StreamReply), params=params, server_time=START_TIME)
 
     @staticmethod
     def is_online(name: str) -> Call[bool]:
         """Whether the camera's source answers."""
-        return Call("GET", f"{PREFIX}/{segment(name)}/is_online", field("online", bool), server_time=GRAB_TIME)
+        return Call(
+            "GET",
+            f"{PREFIX}/{segment(name)}/is_online",
+            lambda reply: parsed(OnlineReply)(reply).online,
+            server_time=GRAB_TIME,
+        )
 
     @staticmethod
     def geometry(name: str) -> Call[tuple[int, int]]:
         """``(width, height)`` of the camera's images after its transforms."""
         return Call(
-            "GET", f"{PREFIX}/{segment(name)}/geometry", field("geometry", tuple[int, int]), server_time=GRAB_TIME
+            "GET",
+            f"{PREFIX}/{segment(name)}/geometry",
+            lambda reply: parsed(GeometryReply)(reply).geometry,
+            server_time=GRAB_TIME,
         )
 
     @staticmethod
@@ -109,7 +137,7 @@ class CameraCalls:
         return Call(
             "GET",
             f"{PREFIX}/{segment(name)}/image_bytes",
-            lambda reply: array_from_payload(body_of(reply)["image"]),
+            lambda reply: array_from_payload(parsed(ImageReply)(reply).image),
             server_time=GRAB_TIME,
         )
 
@@ -134,9 +162,7 @@ class CameraCalls:
         return Call(
             "GET",
             f"{PREFIX}/{segment(name)}/info",
-            lambda reply: InstanceReport.read(
-                field("info", dict[str, Any])(reply), instance_id=name, kind=InstanceKind.CAMERA
-            ),
+            lambda reply: parsed(InstanceInfoReply)(reply).info.identified(name, InstanceKind.CAMERA),
         )
 
     @staticmethod
@@ -183,6 +209,11 @@ class Cameras:
     def stream(self, name: str) -> str:
         """The camera's stream address, its instance started if needed."""
         return self._call(CameraCalls.stream(name))
+
+    def stream_addresses(self, name: str, *, node: str | None = None) -> StreamReply:
+        """The camera's stream address and its local stream (``local_stream``, None if none; on a
+        cluster, only for a reader on ``node`` when it is the camera's)."""
+        return self._call(CameraCalls.stream_addresses(name, node))
 
     def is_online(self, name: str) -> bool:
         """Whether the camera's source answers."""
@@ -274,6 +305,11 @@ class AsyncCameras:
     async def stream(self, name: str) -> str:
         """The camera's stream address, its instance started if needed."""
         return await self._call(CameraCalls.stream(name))
+
+    async def stream_addresses(self, name: str, *, node: str | None = None) -> StreamReply:
+        """The camera's stream address and its local stream (``local_stream``, None if none; on a
+        cluster, only for a reader on ``node`` when it is the camera's)."""
+        return await self._call(CameraCalls.stream_addresses(name, node))
 
     async def is_online(self, name: str) -> bool:
         """Whether the camera's source answers."""

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from camserver.client.call import Reply
 from camserver.errors import (
@@ -27,9 +27,10 @@ from camserver.errors import (
     error_class,
 )
 
-__all__ = ["STATUS_ERRORS", "body_of", "content_of", "error_for", "field", "nothing", "text_of"]
+__all__ = ["STATUS_ERRORS", "body_of", "content_of", "error_for", "nothing", "parsed", "text_of"]
 
 T = TypeVar("T")
+R = TypeVar("R", bound=BaseModel)
 
 #: the error class of a status code when the reply does not name one
 STATUS_ERRORS: dict[int, type[CamServerError]] = {
@@ -109,17 +110,20 @@ def nothing(reply: Reply) -> None:
     body_of(reply)
 
 
-def field(name: str, kind: Any) -> Callable[[Reply], Any]:
-    """A parser returning the envelope's ``name`` validated as ``kind`` (e.g. ``list[str]``)."""
-    adapter: TypeAdapter[Any] = TypeAdapter(kind)
+def parsed(model: type[R]) -> Callable[[Reply], R]:
+    """A parser of successful replies into ``model`` (a class of :mod:`camserver.models.replies`,
+    the same the server answers with); raises the server's exception for an error reply."""
 
-    def parse(reply: Reply) -> Any:
+    def parse(reply: Reply) -> R:
         document = body_of(reply)
-        if name not in document:
-            raise CamServerError(f"{reply.method} {reply.url} answered without '{name}'")
         try:
-            return adapter.validate_python(document[name])
+            return model.model_validate(document)
         except ValidationError as error:
-            raise CamServerError(f"{reply.method} {reply.url} answered an unexpected '{name}': {error}") from None
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}" for item in error.errors()
+            )
+            raise CamServerError(
+                f"{reply.method} {reply.url} answered an unexpected {model.__name__}: {problems}"
+            ) from None
 
     return parse

@@ -10,17 +10,18 @@ from typing import Any
 import numpy as np
 
 from camserver.errors import CamServerError, ConfigError
+from camserver.models.reports import ImagePayload
 
 __all__ = ["array_from_payload", "npy_bytes"]
 
 
-def array_from_payload(payload: dict[str, Any]) -> np.ndarray[Any, Any]:
+def array_from_payload(payload: ImagePayload) -> np.ndarray[Any, Any]:
     """The array of an ``image_bytes`` reply: ``{"bytes": base64, "shape": [h, w], "dtype": "<u2"}``."""
     try:
-        data = base64.b64decode(payload["bytes"], validate=True)
-        array = np.frombuffer(data, dtype=np.dtype(payload["dtype"]))
-        return array.reshape([int(size) for size in payload["shape"]])
-    except (KeyError, TypeError, ValueError, binascii.Error) as error:
+        data = base64.b64decode(payload.bytes, validate=True)
+        array = np.frombuffer(data, dtype=np.dtype(payload.dtype))
+        return array.reshape([int(size) for size in payload.shape])
+    except (TypeError, ValueError, binascii.Error) as error:
         raise CamServerError(f"the server sent an image that cannot be read: {error}") from None
 
 

@@ -11,11 +11,20 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from camserver.client.call import START_TIME, STOP_TIME, Call, Reply, config_body, segment
-from camserver.client.envelope import body_of, field, nothing
+from camserver.client.envelope import nothing, parsed
 from camserver.client.reports import Groups, InstanceReport, LogRecords, Names, StartedInstance
 from camserver.client.server import ServerCalls
 from camserver.models.instance import InstanceKind
 from camserver.models.pipeline import PipelineConfig
+from camserver.models.replies import (
+    ConfigReply,
+    ExitCodeReply,
+    GroupsReply,
+    InstanceInfoReply,
+    PipelineNamesReply,
+    StartedReply,
+    StreamReply,
+)
 
 __all__ = ["AsyncPipelines", "PipelineCalls", "Pipelines"]
 
@@ -26,11 +35,11 @@ CREATE_TIME = 2 * START_TIME
 
 
 def _pipeline_config(reply: Reply) -> PipelineConfig:
-    return PipelineConfig.load(field("config", dict[str, Any])(reply))
+    return PipelineConfig.load(parsed(ConfigReply)(reply).config)
 
 
 def _started(reply: Reply) -> StartedInstance:
-    return StartedInstance.model_validate(body_of(reply))
+    return parsed(StartedReply)(reply)
 
 
 def _instance_params(instance_id: str | None) -> dict[str, str]:
@@ -43,12 +52,12 @@ class PipelineCalls:
     @staticmethod
     def list() -> Call[Names]:
         """Names of all pipeline configs."""
-        return Call("GET", PREFIX, field("pipelines", Names))
+        return Call("GET", PREFIX, lambda reply: parsed(PipelineNamesReply)(reply).pipelines)
 
     @staticmethod
     def groups() -> Call[Groups]:
         """``{group: [pipelines]}``."""
-        return Call("GET", f"{PREFIX}/groups", field("groups", Groups))
+        return Call("GET", f"{PREFIX}/groups", lambda reply: parsed(GroupsReply)(reply).groups)
 
     @staticmethod
     def config(name: str) -> Call[PipelineConfig]:
@@ -92,7 +101,12 @@ class PipelineCalls:
     @staticmethod
     def stream(instance_id: str) -> Call[str]:
         """The stream of a running instance; a saved pipeline of that name is started."""
-        return Call("GET", f"{PREFIX}/instance/{segment(instance_id)}", field("stream", str), server_time=CREATE_TIME)
+        return Call(
+            "GET",
+            f"{PREFIX}/instance/{segment(instance_id)}",
+            lambda reply: parsed(StreamReply)(reply).stream,
+            server_time=CREATE_TIME,
+        )
 
     @staticmethod
     def stream_from_config(config: PipelineConfig | Mapping[str, Any]) -> Call[StartedInstance]:
@@ -105,9 +119,7 @@ class PipelineCalls:
         return Call(
             "GET",
             f"{PREFIX}/instance/{segment(instance_id)}/info",
-            lambda reply: InstanceReport.read(
-                field("info", dict[str, Any])(reply), instance_id=instance_id, kind=InstanceKind.PIPELINE
-            ),
+            lambda reply: parsed(InstanceInfoReply)(reply).info.identified(instance_id, InstanceKind.PIPELINE),
         )
 
     @staticmethod
@@ -123,7 +135,11 @@ class PipelineCalls:
     @staticmethod
     def exit_code(instance_id: str) -> Call[int | None]:
         """The exit code of an ended instance; None while it runs."""
-        return Call("GET", f"{PREFIX}/instance/{segment(instance_id)}/exitcode", field("exitcode", int | None))
+        return Call(
+            "GET",
+            f"{PREFIX}/instance/{segment(instance_id)}/exitcode",
+            lambda reply: parsed(ExitCodeReply)(reply).exitcode,
+        )
 
     @staticmethod
     def stop(instance_id: str) -> Call[None]:

@@ -12,9 +12,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from camserver.client.call import Call, Reply, segment
-from camserver.client.envelope import body_of, field, nothing
+from camserver.client.envelope import nothing, parsed
 from camserver.client.reports import Names
 from camserver.errors import CamServerError
+from camserver.models.replies import LibNamesReply, LibReply, ScriptNamesReply, ScriptReply
 
 __all__ = ["AsyncScripts", "ScriptCalls", "Scripts"]
 
@@ -27,11 +28,9 @@ def _encoded(content: str | bytes) -> bytes:
 
 
 def _library(reply: Reply) -> bytes:
-    body = body_of(reply)
-    content = body.get("lib")
-    if not isinstance(content, str):
-        raise CamServerError(f"{reply.method} {reply.url} answered without the library")
-    if body.get("base64"):
+    library = parsed(LibReply)(reply)
+    content = library.lib
+    if library.base64:
         try:
             return base64.b64decode(content, validate=True)
         except binascii.Error as error:
@@ -45,12 +44,14 @@ class ScriptCalls:
     @staticmethod
     def list() -> Call[Names]:
         """Names of the user scripts."""
-        return Call("GET", f"{PREFIX}/script", field("scripts", Names))
+        return Call("GET", f"{PREFIX}/script", lambda reply: parsed(ScriptNamesReply)(reply).scripts)
 
     @staticmethod
     def get(name: str) -> Call[str]:
         """A script's text."""
-        return Call("GET", f"{PREFIX}/script/{segment(name)}/script_bytes", field("script", str))
+        return Call(
+            "GET", f"{PREFIX}/script/{segment(name)}/script_bytes", lambda reply: parsed(ScriptReply)(reply).script
+        )
 
     @staticmethod
     def set(name: str, content: str | bytes) -> Call[None]:
@@ -71,7 +72,7 @@ class ScriptCalls:
     @staticmethod
     def libs() -> Call[Names]:
         """Names of the user libraries."""
-        return Call("GET", f"{PREFIX}/lib", field("libs", Names))
+        return Call("GET", f"{PREFIX}/lib", lambda reply: parsed(LibNamesReply)(reply).libs)
 
     @staticmethod
     def get_lib(name: str) -> Call[bytes]:

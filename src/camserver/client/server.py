@@ -10,16 +10,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from camserver.client.call import Call, Reply, segment
-from camserver.client.envelope import field, text_of
-from camserver.client.reports import InstanceReport, LogRecords, ServerReport
+from camserver.client.envelope import parsed, text_of
+from camserver.client.reports import Heartbeat, InstanceReport, LogRecords, ServerReport
 from camserver.errors import ConfigError
 from camserver.models.instance import InstanceKind
+from camserver.models.replies import HeartbeatReply, LogsReply, ServerInfoReply, VersionReply
 
 __all__ = ["AsyncServer", "Heartbeat", "Server", "ServerCalls"]
 
 T = TypeVar("T")
-#: CamServer's heartbeat: ``{instance: {figure: value}}``
-Heartbeat = dict[str, dict[str, Any]]
 
 _PREFIXES = {InstanceKind.CAMERA: "/api/v1/cam", InstanceKind.PIPELINE: "/api/v1/pipeline"}
 
@@ -37,7 +36,7 @@ class ServerCalls:
     @staticmethod
     def version() -> Call[str]:
         """The server's version."""
-        return Call("GET", "/api/v1/cam/version", field("version", str))
+        return Call("GET", "/api/v1/cam/version", lambda reply: parsed(VersionReply)(reply).version)
 
     @staticmethod
     def info(kind: InstanceKind | str = InstanceKind.CAMERA) -> Call[ServerReport]:
@@ -45,7 +44,7 @@ class ServerCalls:
         chosen = _kind(kind)
 
         def parse(reply: Reply) -> ServerReport:
-            return ServerReport.read(field("info", dict[str, Any])(reply), kind=chosen)
+            return parsed(ServerInfoReply)(reply).info.identified(chosen)
 
         return Call("GET", f"{_PREFIXES[chosen]}/info", parse)
 
@@ -55,24 +54,24 @@ class ServerCalls:
         chosen = _kind(kind)
 
         def parse(reply: Reply) -> dict[str, InstanceReport]:
-            return ServerReport.read(field("info", dict[str, Any])(reply), kind=chosen).active_instances
+            return parsed(ServerInfoReply)(reply).info.identified(chosen).active_instances
 
         return Call("GET", f"{_PREFIXES[chosen]}/info", parse)
 
     @staticmethod
     def instance_logs(name: str) -> Call[LogRecords]:
         """The recent log records of the instance called ``name``."""
-        return Call("GET", f"/api/v1/logs/instance/{segment(name)}", field("logs", LogRecords))
+        return Call("GET", f"/api/v1/logs/instance/{segment(name)}", lambda reply: parsed(LogsReply)(reply).logs)
 
     @staticmethod
     def heartbeat(kind: InstanceKind | str = InstanceKind.CAMERA) -> Call[Heartbeat]:
         """Figures of every running instance of ``kind``, as numbers."""
-        return Call("GET", f"{_PREFIXES[_kind(kind)]}/heartbeat", field("instances", Heartbeat))
+        return Call("GET", f"{_PREFIXES[_kind(kind)]}/heartbeat", lambda reply: parsed(HeartbeatReply)(reply).instances)
 
     @staticmethod
     def logs() -> Call[LogRecords]:
         """The server's recent log records."""
-        return Call("GET", "/api/v1/logs", field("logs", LogRecords))
+        return Call("GET", "/api/v1/logs", lambda reply: parsed(LogsReply)(reply).logs)
 
     @staticmethod
     def logs_text() -> Call[str]:

@@ -1,4 +1,5 @@
-"""The typed contract shared by server and client: configs, instance info, API bodies. No I/O."""
+"""The typed contract shared by server and client: configs, instance info, the REST API's answers
+(``replies``, ``reports``). No I/O."""
 
 from camserver.models.camera import (
     SOURCE_TYPES,
@@ -17,6 +18,8 @@ from camserver.models.camera import (
 )
 from camserver.models.config_model import NAME_PATTERN, ConfigModel, check_name
 from camserver.models.pipeline import PIPELINE_TYPES, GoodRegion, PipelineConfig, Rotation, Slices
+from camserver.models.replies import ErrorReply, Reply
+from camserver.models.reports import HeartbeatEntry, InstanceReport, InstanceSummary, LogRecord, ServerReport
 
 __all__ = [
     "NAME_PATTERN",
@@ -29,12 +32,19 @@ __all__ = [
     "CameraConfig",
     "ConfigModel",
     "EpicsCamera",
+    "ErrorReply",
     "GoodRegion",
     "Hdf5Camera",
+    "HeartbeatEntry",
+    "InstanceReport",
+    "InstanceSummary",
+    "LogRecord",
     "PipelineConfig",
     "PvaCamera",
+    "Reply",
     "Rotation",
     "ScriptCamera",
+    "ServerReport",
     "SimulationCamera",
     "Slices",
     "StdDaqCamera",

@@ -145,23 +145,6 @@ class InstanceStatistics(BaseModel):
     latency_mean: float = Field(0.0, description="ms from the frame's timestamp to sending")
     latency_max: float = 0.0
 
-    def camserver_format(self) -> dict[str, Any]:
-        """The statistics under CamServer's keys and formats (``rx``: ``"12.00Hz - 345"``)."""
-        shape = self.frame_shape
-        return {
-            "total_bytes": self.bytes_received or self.bytes_sent,
-            "clients": self.clients,
-            "throughput": self.throughput,
-            "time": time.strftime("%H:%M:%S", time.localtime(self.time)),
-            "rx": f"{self.rx_rate:1.2f}Hz - {self.rx_count}",
-            "tx": f"{self.tx_rate:1.2f}Hz - {self.tx_count}",
-            "pid": str(self.pid) if self.pid is not None else "",
-            "cpu": self.cpu,
-            "memory": self.memory,
-            "header_changes": self.header_changes,
-            "frame_shape": f"{shape[0]}x{shape[1]}x{shape[2]}" if shape else None,
-        }
-
 
 class InstanceInfo(BaseModel):
     """A running (or recently ended) instance as the server knows it."""

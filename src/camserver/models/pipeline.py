@@ -110,7 +110,6 @@ class PipelineConfig(ConfigModel):
         "spawn_send_thread": "results are sent by the pipeline's own loop, in order",
         "send_buffer_size": "results are sent in order as they complete; thread_buffer_size bounds them",
         "buffer_size": "the output is sent from the pipeline's loop; queue_size bounds it",
-        "localtime": "recordings store timestamps as sent (UTC epoch seconds)",
         "copy_image": "input images are never modified, so they are never copied",
         "debug": "log levels are set per server (--log-level)",
         "receive_timeout": "the loop polls its input every 50 ms",

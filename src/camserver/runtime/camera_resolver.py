@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-import httpx
-
+from camserver.client import Client
+from camserver.errors import CamServerError
 from camserver.models.instance import InstanceSpec
 
 __all__ = ["CameraResolver"]
@@ -32,18 +32,10 @@ class CameraResolver:
         if not self.server_url or not camera:
             return current, None
         try:
-            response = httpx.get(
-                f"{self.server_url.rstrip('/')}/api/v1/cam/{camera}",
-                params={"node": self.node} if self.node else None,  # its local stream only if on this node
-                timeout=self.timeout,
-            )
-            body = response.json()
-        except (httpx.HTTPError, ValueError) as error:
-            logger.warning("cannot ask the server for camera %s: %s", camera, error)
+            with Client(self.server_url, timeout=self.timeout) as client:
+                # on a cluster: its local stream only if the camera runs on this instance's node
+                addresses = client.cameras.stream_addresses(camera, node=self.node)
+        except CamServerError as error:
+            logger.warning("the server has no stream for camera %s: %s", camera, error)
             return current, None
-        stream = body.get("stream") if isinstance(body, dict) else None
-        if response.status_code != 200 or not isinstance(stream, str):
-            logger.warning("the server has no stream for camera %s: %s", camera, body.get("status"))
-            return current, None
-        local = body.get("local_stream")
-        return stream, local if isinstance(local, str) else None
+        return addresses.stream, addresses.local_stream

@@ -23,9 +23,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import httpx
 import numpy as np
 
+from camserver.client import Client
 from camserver.errors import BackgroundNotFound, CamServerError, ConfigError, PermissionDenied
 from camserver.models.instance import ExitCode, InstanceSpec, InstanceStatistics
 from camserver.models.pipeline import PipelineConfig
@@ -59,19 +59,18 @@ class _CameraStreams:
     def __init__(self, server_url: str | None) -> None:
         self._url = server_url
 
-    def _get(self, path: str, key: str) -> Any:
+    def _client(self) -> Client:
         if not self._url:
             raise ConfigError("this instance has no server to ask for camera streams")
-        body = httpx.get(f"{self._url.rstrip('/')}/api/v1/cam/{path}", timeout=30).json()
-        if body.get("state") != "ok":
-            raise ConfigError(str(body.get("status")))
-        return body[key]
+        return Client(self._url, timeout=30)
 
     def get_instance_stream(self, camera: str) -> str:
-        return str(self._get(camera, "stream"))
+        with self._client() as client:
+            return client.cameras.stream(camera)
 
     def get_camera_geometry(self, camera: str) -> list[int]:
-        return list(self._get(f"{camera}/geometry", "geometry"))
+        with self._client() as client:
+            return list(client.cameras.geometry(camera))
 
 
 class _Backgrounds:

@@ -1,6 +1,6 @@
 """The managers behind the API: config stores, backgrounds, ports, cameras, pipelines, settings."""
 
-from camserver.service.backgrounds import BackgroundStore, array_from_npy_bytes
+from camserver.service.backgrounds import BackgroundStore, array_from_npy_bytes, array_from_upload
 from camserver.service.cameras import CameraManager
 from camserver.service.config_store import ConfigStore, FileConfigStore, write_json_atomically
 from camserver.service.image_renderer import COLORMAPS, render_png, to_rgb
@@ -22,6 +22,7 @@ __all__ = [
     "ServerSettings",
     "Services",
     "array_from_npy_bytes",
+    "array_from_upload",
     "heartbeat_entry",
     "instance_report",
     "render_png",

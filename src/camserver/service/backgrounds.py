@@ -14,32 +14,47 @@ import numpy as np
 from camserver.errors import BackgroundNotFound, ConfigError
 from camserver.models.config_model import check_name
 from camserver.service.atomic_file import write_atomically
+from camserver.service.pickled_array import array_from_pickle
 
-__all__ = ["BackgroundStore", "array_from_npy_bytes"]
+__all__ = ["BackgroundStore", "array_from_npy_bytes", "array_from_upload"]
 
 _NPY_MAGIC = b"\x93NUMPY"
 _MAX_UPLOAD_BYTES = 1 << 30
 _STAMP = r"\d{8}_\d{6}_\d{6}"
 
 
+def _checked(array: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    if array.ndim != 2 or array.dtype.kind not in "uif":
+        raise ConfigError(f"a background is a 2-D numeric image, not {array.ndim}-D {array.dtype}")
+    return array
+
+
 def array_from_npy_bytes(payload: bytes) -> np.ndarray[Any, Any]:
-    """The array in ``.npy`` bytes (``numpy.save``); pickles and other formats are refused."""
+    """The array in ``.npy`` bytes (``numpy.save``); a pickle inside the ``.npy`` is refused."""
     if len(payload) > _MAX_UPLOAD_BYTES:
         raise ConfigError(f"background upload of {len(payload)} bytes exceeds {_MAX_UPLOAD_BYTES}")
     if not payload.startswith(_NPY_MAGIC):
-        if payload[:1] in (b"\x80", b"c", b"(", b"]", b"}"):
-            raise ConfigError(
-                "pickled arrays are refused (unpickling runs code); send .npy bytes instead: "
-                "numpy.save(buffer, array) and upload buffer.getvalue()"
-            )
         raise ConfigError("the upload is not .npy bytes (numpy.save format)")
     try:
         array: np.ndarray[Any, Any] = np.load(io.BytesIO(payload), allow_pickle=False)
     except (ValueError, OSError, EOFError) as error:
         raise ConfigError(f"the .npy bytes cannot be read: {error}") from None
-    if array.ndim != 2 or array.dtype.kind not in "uif":
-        raise ConfigError(f"a background is a 2-D numeric image, not {array.ndim}-D {array.dtype}")
-    return array
+    return _checked(array)
+
+
+def array_from_upload(payload: bytes) -> np.ndarray[Any, Any]:
+    """A background upload: ``.npy`` bytes (the documented format), or a pickled numpy array as
+    psi-camserver-client's ``set_background_image_array`` sends it, read by an unpickler that
+    builds nothing but a numeric array (:mod:`camserver.service.pickled_array`)."""
+    if len(payload) > _MAX_UPLOAD_BYTES:
+        raise ConfigError(f"background upload of {len(payload)} bytes exceeds {_MAX_UPLOAD_BYTES}")
+    if payload.startswith(_NPY_MAGIC):
+        return array_from_npy_bytes(payload)
+    try:
+        array = array_from_pickle(payload)
+    except ConfigError as error:
+        raise ConfigError(f"{error}. Upload .npy bytes (numpy.save) or a pickled numeric array") from None
+    return _checked(array)
 
 
 class BackgroundStore:

@@ -3,38 +3,17 @@ web page's management view lists (``GET /api/v1/instances``)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from camserver.backends import Backend
-from camserver.models.instance import InstanceInfo, InstanceKind
+from camserver.models.instance import InstanceKind
+from camserver.models.reports import InstanceSummary
+from camserver.service.instance_report import instance_summary
 
 __all__ = ["instance_overview"]
 
 
-def _entry(info: InstanceInfo) -> dict[str, Any]:
-    camera = info.instance_id if info.kind is InstanceKind.CAMERA else info.config.get("camera_name")
-    return {
-        "kind": info.kind.value,
-        "instance_id": info.instance_id,
-        "config_name": info.config_name,
-        "camera_name": camera,
-        "state": info.state.value,
-        "active": info.active,
-        "stream_address": info.stream_address,
-        "permanent": info.permanent,
-        "read_only": info.read_only,
-        "reason": info.reason,
-        "exit_code": info.exit_code,
-        "restarts": info.restarts,
-        "last_start_time": info.last_start_time,
-        "node": info.node,
-        "statistics": info.statistics.model_dump(mode="json"),
-    }
-
-
-def instance_overview(backend: Backend) -> list[dict[str, Any]]:
+def instance_overview(backend: Backend) -> list[InstanceSummary]:
     """Running instances and those that ended without being forgotten (failed ones, with their
     reason and exit code), cameras first, each kind by id."""
     infos = backend.instances(active_only=False)
     ordered = sorted(infos, key=lambda info: (info.kind is not InstanceKind.CAMERA, info.instance_id))
-    return [_entry(info) for info in ordered]
+    return [instance_summary(info) for info in ordered]

@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 
 __all__ = ["LogRing"]
 
@@ -31,6 +32,6 @@ class LogRing(logging.Handler):
             return list(self._records)
 
     @staticmethod
-    def as_text(records: list[list[str]]) -> str:
+    def as_text(records: Sequence[Sequence[str]]) -> str:
         """Lines ``"asctime - logger - level - message"``."""
         return "".join(" - ".join(record) + "\n" for record in records)

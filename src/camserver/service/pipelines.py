@@ -10,7 +10,7 @@ import time
 import uuid
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -23,7 +23,9 @@ from camserver.errors import (
     Conflict,
     InstanceError,
     InstanceNotFound,
+    MethodNotAllowed,
     PermissionDenied,
+    PipelineNotFound,
     ReadOnlyInstance,
     ScriptNotFound,
     Timeout,
@@ -31,6 +33,7 @@ from camserver.errors import (
 from camserver.models.config_model import check_name
 from camserver.models.instance import InstanceInfo, InstanceKind, InstanceSpec, InstanceState, instance_key
 from camserver.models.pipeline import PipelineConfig
+from camserver.processing.averaging import FrameAverager
 from camserver.processing.library import (
     CUSTOM_FUNCTIONS,
     LINKED_FUNCTIONS,
@@ -259,6 +262,24 @@ class PipelineManager:
             if info is not None and info.stream_address:
                 return info.stream_address
         raise InstanceNotFound(f"Instance '{instance_id}' does not exist.")
+
+    def refuse_get(self, name: str) -> NoReturn:
+        """What ``GET /api/v1/pipeline/<name>`` answers (CamServer: 405, no route takes GET there):
+        that nothing is called ``name``, or which routes give what the caller likely wants."""
+        try:
+            self.info(name)
+        except InstanceNotFound:
+            if not self.store.exists(name):
+                raise PipelineNotFound(
+                    f"No pipeline config or instance is called '{name}'. (GET /api/v1/pipeline/<name> is not a "
+                    "route: saved pipelines are listed by GET /api/v1/pipeline.)"
+                ) from None
+        raise MethodNotAllowed(
+            f"GET /api/v1/pipeline/{name} is not a route. The stream of instance '{name}' (a saved pipeline of "
+            f"that name is started) is GET /api/v1/pipeline/instance/{name}; its config GET "
+            f"/api/v1/pipeline/instance/{name}/config; the saved config GET /api/v1/pipeline/{name}/config. "
+            f"This path takes POST (start an instance of the saved pipeline) and DELETE (stop the instance)."
+        )
 
     def stream_from_config(self, data: dict[str, Any]) -> InstanceInfo:
         """A read-only instance with exactly this config: an existing one, or a new one."""
@@ -515,35 +536,29 @@ class PipelineManager:
             raise ConfigError("n_images must be a number from 1 to 10000.")
         camera = self.cameras.resolve(camera)
         address = self.cameras.stream(camera)
-        total: np.ndarray[Any, Any] | None = None
-        dtype = None
-        collected = 0
+        averager = FrameAverager(n_images, rolling=False)  # a new geometry starts the average again
+        mean: np.ndarray[Any, Any] | None = None
+        dtype: np.dtype[Any] | None = None
         deadline = time.monotonic() + _FRAME_TIMEOUT + n_images
         with Subscriber(address, queue_size=max(10, n_images), receive_timeout=_FRAME_TIMEOUT) as subscriber:
-            while collected < n_images:
+            while mean is None:
                 if time.monotonic() > deadline:
-                    raise Timeout(f"only {collected} of {n_images} frames of camera '{camera}' arrived in time")
+                    raise Timeout(f"only {len(averager)} of {n_images} frames of camera '{camera}' arrived in time")
                 message = subscriber.receive()
                 if message is None:
                     raise Timeout(f"camera '{camera}' sent no frame for {_FRAME_TIMEOUT:g} s")
                 image = message.data.get("image")
                 if not isinstance(image, np.ndarray) or image.ndim != 2:
                     continue
-                if total is not None and total.shape != image.shape:
-                    total, collected = None, 0  # the camera's geometry changed: start again
-                if total is None:
-                    total, dtype = np.zeros(image.shape, np.float64), image.dtype
-                total += image
-                collected += 1
-        assert total is not None
+                dtype = image.dtype
+                mean = averager.add(image)
         assert dtype is not None
-        mean = total / collected
-        if np.dtype(dtype).kind in "iu":
+        if dtype.kind in "iu":
             info = np.iinfo(dtype)
             mean = np.clip(np.rint(mean), info.min, info.max)
         background_id = self.backgrounds.new_id(camera)
         self.backgrounds.save(background_id, mean.astype(dtype))
-        logger.info("collected background %s from %d frames", background_id, collected)
+        logger.info("collected background %s from %d frames", background_id, n_images)
         return background_id
 
     # -- permanent instances ------------------------------------------------------------------

@@ -91,7 +91,7 @@ class ProxyService:
         if node is None or not node.alive:
             return {"version": None, "cpu": None, "memory": None, "tx": None, "rx": None}
         if not self.services.placer.clustered:  # this host: what psutil measures
-            return {"version": __version__, **self.services.host_load()}
+            return {"version": __version__, **self.services.host_load().model_dump()}
         return {"version": __version__, "cpu": node.cpu, "memory": node.memory, "tx": None, "rx": None}
 
     def status(self) -> dict[str, dict[str, Any] | None]:
@@ -102,14 +102,20 @@ class ProxyService:
             if node is None or not node.alive:
                 status[name] = None
                 continue
-            status[name] = {info.instance_id: instance_report(info) for info in instances if info.node == name}
+            status[name] = {
+                info.instance_id: instance_report(info).model_dump(mode="json")
+                for info in instances
+                if info.node == name
+            }
         return status
 
     def info(self) -> dict[str, Any]:
         """CamServer's manager ``/info``: every active instance (with its ``host``: its server) and
         every server with its instances, load and figures."""
         instances = self._instances()
-        active = {info.instance_id: {**instance_report(info), "host": info.node} for info in instances}
+        active = {
+            info.instance_id: {**instance_report(info).model_dump(mode="json"), "host": info.node} for info in instances
+        }
         servers: dict[str, Any] = {}
         for name, node in self.servers():
             here = sorted(info.instance_id for info in instances if info.node == name)

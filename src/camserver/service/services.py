@@ -7,7 +7,6 @@ import platform
 import socket
 import time
 from pathlib import Path
-from typing import Any
 
 import psutil
 
@@ -16,6 +15,7 @@ from camserver.backends import Backend, LocalBackend
 from camserver.errors import CameraNotFound, InstanceNotFound, PipelineNotFound
 from camserver.models.instance import InstanceKind, instance_key
 from camserver.models.node import NodeList
+from camserver.models.reports import HeartbeatEntry, HostLoad, LogRecord, ServerReport
 from camserver.service.backgrounds import BackgroundStore
 from camserver.service.cameras import CameraManager
 from camserver.service.config_store import FileConfigStore
@@ -154,7 +154,7 @@ class Services:
 
     # -- reports ------------------------------------------------------------------------------
 
-    def host_load(self) -> dict[str, Any]:
+    def host_load(self) -> HostLoad:
         """CPU, memory and network rates of this host (rates since the previous call)."""
         counters = psutil.net_io_counters()
         now = time.monotonic()
@@ -164,23 +164,24 @@ class Services:
             tx = (counters.bytes_sent - self._net_last[1]) / elapsed
             rx = (counters.bytes_recv - self._net_last[2]) / elapsed
         self._net_last = (now, counters.bytes_sent, counters.bytes_recv)
-        return {"cpu": psutil.cpu_percent(None), "memory": psutil.virtual_memory().used, "tx": tx, "rx": rx}
+        return HostLoad(cpu=psutil.cpu_percent(None), memory=psutil.virtual_memory().used, tx=tx, rx=rx)
 
     def node_list(self) -> NodeList:
         """The backend's nodes with their load (``GET /api/v1/nodes``)."""
         return NodeList(backend=self.backend.name, nodes=self.backend.nodes())
 
-    def server_info(self, kind: InstanceKind) -> dict[str, Any]:
+    def server_info(self, kind: InstanceKind) -> ServerReport:
         """CamServer's ``/info``: version, active instances of ``kind``, host load."""
         instances = {info.instance_id: instance_report(info) for info in self.backend.instances() if info.kind is kind}
-        return {"version": __version__, "active_instances": instances, **self.host_load()}
+        load = self.host_load()
+        return ServerReport(version=__version__, active_instances=instances, **load.model_dump())
 
-    def heartbeat(self, kind: InstanceKind) -> dict[str, Any]:
+    def heartbeat(self, kind: InstanceKind) -> dict[str, HeartbeatEntry]:
         """CamServer's ``/heartbeat`` entries of active instances of ``kind``, by name."""
         entries = {info.instance_id: heartbeat_entry(info) for info in self.backend.instances() if info.kind is kind}
         return dict(sorted(entries.items()))
 
-    def instance_logs(self, name: str) -> list[list[str]]:
+    def instance_logs(self, name: str) -> list[LogRecord]:
         """Log records of the camera and/or pipeline instance called ``name``."""
         records: list[list[str]] = []
         found = False
@@ -192,4 +193,4 @@ class Services:
                 continue
         if not found:
             raise InstanceNotFound(f"Instance '{name}' does not exist.")
-        return sorted(records, key=lambda record: record[0])
+        return [LogRecord(*record) for record in sorted(records, key=lambda record: record[0])]

@@ -63,7 +63,7 @@ def test_the_server(client: Any) -> None:
     assert report.version == camserver.__version__
     assert report.active_instances["sim"].kind is InstanceKind.CAMERA
     assert client.server.info("pipeline").active_instances == {}
-    assert client.server.heartbeat()["sim"]["state"] == "running"
+    assert client.server.heartbeat()["sim"].state == "running"
     assert client.server.heartbeat(InstanceKind.PIPELINE) == {}
     assert isinstance(client.server.logs(), list)
     assert isinstance(client.server.logs_text(), str)

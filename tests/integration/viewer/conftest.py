@@ -14,6 +14,7 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from camserver.testing.server import RunningServer, running_server
+from tests.waiting import wait_until
 
 #: a small simulated camera at 50 Hz, and the standard metrics on it
 CAMERA = {"source": "", "source_type": "simulation", "size_x": 128, "size_y": 96, "frame_rate": 50, "alias": ["simcam"]}
@@ -93,7 +94,4 @@ def open_viewer(server: RunningServer) -> Iterator[Any]:
 
         yield opened
     # the server notices the browsers leaving on its own time: the next test starts with no feed
-    deadline = time.monotonic() + DEADLINE
-    while server_feeds(server):
-        assert time.monotonic() < deadline, "the viewer feeds did not close after their browsers left"
-        time.sleep(0.02)  # polling the server's state
+    wait_until(lambda: not server_feeds(server), "the viewer feeds to close after their browsers left")

@@ -15,16 +15,9 @@ from websockets.exceptions import ConnectionClosed
 from camserver.testing.server import RunningServer
 from tests.integration.viewer.conftest import DEADLINE, Viewer
 from tests.integration.viewer.conftest import server_feeds as feeds
+from tests.waiting import wait_until
 
 OpenViewer = Callable[..., Viewer]
-
-
-def wait_until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.05)  # polling the server's state
 
 
 def test_a_camera_view_sends_a_description_then_a_jpeg_per_frame(open_viewer: OpenViewer) -> None:

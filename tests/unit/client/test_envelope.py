@@ -10,7 +10,8 @@ import pytest
 from camserver import errors
 from camserver.api.envelope import STATUS_OF
 from camserver.client.call import Reply
-from camserver.client.envelope import STATUS_ERRORS, body_of, content_of, error_for, field, nothing, text_of
+from camserver.client.envelope import STATUS_ERRORS, body_of, content_of, error_for, nothing, parsed, text_of
+from camserver.models.replies import CameraNamesReply, GeometryReply, StreamReply
 
 
 def _reply(status_code: int, body: Any, content_type: str = "application/json") -> Reply:
@@ -96,13 +97,13 @@ def test_a_reply_that_is_not_the_envelope_is_an_error() -> None:
         body_of(_reply(200, [1, 2]))
 
 
-def test_fields_are_validated() -> None:
+def test_replies_are_parsed_with_the_servers_models() -> None:
     reply = _reply(200, {"state": "ok", "status": "ok", "cameras": ["a", "b"], "geometry": "wide"})
-    assert field("cameras", list[str])(reply) == ["a", "b"]
-    with pytest.raises(errors.CamServerError, match="without 'stream'"):
-        field("stream", str)(reply)
-    with pytest.raises(errors.CamServerError, match="unexpected 'geometry'"):
-        field("geometry", tuple[int, int])(reply)
+    assert parsed(CameraNamesReply)(reply).cameras == ["a", "b"]
+    with pytest.raises(errors.CamServerError, match=r"unexpected StreamReply: stream: Field required"):
+        parsed(StreamReply)(reply)
+    with pytest.raises(errors.CamServerError, match="unexpected GeometryReply: geometry"):
+        parsed(GeometryReply)(reply)
     assert nothing(reply) is None
 
 

@@ -1,4 +1,4 @@
-"""Background images: ids, exact-camera "latest", .npy uploads (never pickles)."""
+"""Background images: ids, exact-camera "latest", .npy uploads."""
 
 from __future__ import annotations
 
@@ -198,18 +198,11 @@ def test_npy_bytes_of_numeric_images_are_accepted(dtype: str) -> None:
     assert array_from_npy_bytes(npy_bytes(original)).dtype == np.dtype(dtype)
 
 
-@pytest.mark.parametrize("protocol", [0, 1, 2, 4, 5])
-def test_pickled_arrays_are_refused_with_a_hint(protocol: int) -> None:
-    # psi-camserver-client sends pickle.dumps(array, protocol=0)
-    payload = pickle.dumps(np.ones((2, 3), dtype=np.uint16), protocol=protocol)
+def test_a_pickle_is_not_npy_bytes() -> None:
+    payload = pickle.dumps(np.ones((2, 3), dtype=np.uint16), protocol=0)
 
-    with pytest.raises(ConfigError) as raised:
+    with pytest.raises(ConfigError, match=r"not \.npy bytes"):
         array_from_npy_bytes(payload)
-
-    message = str(raised.value)
-    assert "pickle" in message
-    assert ".npy bytes" in message
-    assert "numpy.save" in message
 
 
 @pytest.mark.parametrize(

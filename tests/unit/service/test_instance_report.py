@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from camserver.models.instance import InstanceInfo, InstanceKind, InstanceState, InstanceStatistics
-from camserver.service.instance_report import heartbeat_entry, instance_report
+from camserver.service.instance_report import heartbeat_entry as heartbeat_model
+from camserver.service.instance_report import instance_report as report_model
 
 CAMERA_INFO_KEYS = {
     "stream_address",
@@ -26,6 +28,16 @@ PIPELINE_INFO_KEYS = {
     "last_start_time",
     "statistics",
 }
+
+
+def instance_report(info: InstanceInfo) -> dict[str, Any]:
+    return report_model(info).model_dump(mode="json")
+
+
+def heartbeat_entry(info: InstanceInfo) -> dict[str, Any]:
+    return heartbeat_model(info).model_dump(mode="json")
+
+
 HEARTBEAT_KEYS = {
     "stream_address",
     "camera_name",
@@ -101,7 +113,7 @@ def test_camera_report_has_camservers_keys_and_values() -> None:
     assert report["config"]["source_type"] == "simulation"
     assert report["statistics"]["rx"] == "12.00Hz - 345"
     assert report["statistics"]["frame_shape"] == "1280x960x2"
-    assert "instance_id" not in report
+    assert report["instance_id"] == "simulation"  # one report model for both kinds: the id is the camera
     json.dumps(report)
 
 
@@ -114,7 +126,7 @@ def test_pipeline_report_has_camservers_keys_and_values() -> None:
     assert report["read_only"] is True
     assert report["permanent"] is True
     assert report["statistics"]["tx"] == "12.00Hz - 345"
-    assert "camera_geometry" not in report
+    assert report["camera_geometry"] is None
     json.dumps(report)
 
 

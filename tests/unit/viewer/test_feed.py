@@ -7,8 +7,7 @@ than any viewer) or only when the test pushes one (a slow stream).
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -21,16 +20,9 @@ from camserver.service.viewer.feed import FeedSnapshot, ViewerFeed
 from camserver.service.viewer.settings import ViewSettings
 from camserver.transport import SubscriberStatistics
 from tests.unit.viewer.conftest import MakeMessage, beam
+from tests.waiting import wait_until
 
 DEADLINE = 10.0
-
-
-def wait_until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.005)  # polling the feed's state, not waiting for a result
 
 
 class FakeStream:
