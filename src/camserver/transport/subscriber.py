@@ -14,9 +14,9 @@ import zmq
 
 from camserver.errors import DecodeError, TransportError
 from camserver.protocol import DEFAULT_MAX_MESSAGE_BYTES, ControlMessage, Decoder, Message
-from camserver.transport.address import SocketMode, attach, normalize_address
+from camserver.transport.address import SocketMode
+from camserver.transport.frame_receiver import FrameReceiver
 from camserver.transport.frame_ring import Lease
-from camserver.transport.multipart import receive_frames
 
 __all__ = ["Subscriber", "SubscriberStatistics"]
 
@@ -141,21 +141,8 @@ class Subscriber:
         self.lease: Lease | None = None
         self._pending: deque[list[Any]] = deque()
         self._decoder = Decoder(max_message_bytes=max_message_bytes)
-        target = normalize_address(address)  # a ConfigError before any socket exists
-        context = context or zmq.Context.instance()
-        socket: zmq.Socket[bytes] = context.socket(zmq.SUB if self.mode is SocketMode.SUB else zmq.PULL)
-        self._socket = socket
-        try:
-            socket.setsockopt(zmq.RCVHWM, max(1, queue_size))
-            socket.setsockopt(zmq.LINGER, 0)
-            if self.mode is SocketMode.SUB:
-                socket.setsockopt(zmq.SUBSCRIBE, b"")
-            self.address = attach(socket, target, bind=bind)
-        except zmq.ZMQError as error:
-            socket.close(linger=0)
-            action = "bind" if bind else "connect"
-            raise TransportError(f"cannot {action} a {self.mode} socket on {address}: {error}") from None
-        self.closed = False
+        self._frames = FrameReceiver(address, mode=self.mode, bind=bind, queue_size=queue_size, context=context)
+        self.address = self._frames.address
 
     def receive(self, timeout: float | None = None) -> Message | None:
         """The next decodable message, or None if none arrives within ``timeout`` seconds
@@ -163,23 +150,14 @@ class Subscriber:
         if timeout is None:
             timeout = self.receive_timeout
         deadline = None if timeout is None or math.isinf(timeout) else time.monotonic() + timeout
-        socket = self._socket
         while True:
-            try:
-                if not self._pending:
-                    try:  # a message already waiting is taken without polling first
-                        self._pending.append(receive_frames(socket, zmq.NOBLOCK))
-                    except zmq.Again:
-                        remaining_ms = None if deadline is None else max(0, int((deadline - time.monotonic()) * 1000))
-                        if not socket.poll(remaining_ms):
-                            return None
-                        self._pending.append(receive_frames(socket))
-                if self.backlog_limit is not None:
-                    self._skip_backlog(self.backlog_limit)
-            except zmq.ZMQError as error:
-                if self.closed:
+            if not self._pending:
+                frames = self._frames.receive(None if deadline is None else max(0.0, deadline - time.monotonic()))
+                if frames is None:
                     return None
-                raise TransportError(f"cannot receive from {self.address}: {error}") from None
+                self._pending.append(frames)
+            if self.backlog_limit is not None:
+                self._skip_backlog(self.backlog_limit)
             buffers = self._buffers(self._pending.popleft())
             message = None if buffers is None else self._decode(buffers)
             if message is not None:
@@ -190,13 +168,10 @@ class Subscriber:
     def _skip_backlog(self, limit: int) -> None:
         """Take in what is waiting (a bounded number) and, when more than ``limit`` messages wait,
         pass over all but the newest."""
-        pending, socket = self._pending, self._socket
+        pending = self._pending
         bound = max(4 * limit, _DRAIN_BOUND)
-        while len(pending) < bound:
-            try:
-                pending.append(receive_frames(socket, zmq.NOBLOCK))
-            except zmq.Again:
-                break
+        while len(pending) < bound and (frames := self._frames.receive(0)) is not None:
+            pending.append(frames)
         if len(pending) <= limit:
             return
         statistics = self.statistics
@@ -244,11 +219,14 @@ class Subscriber:
                 return
             yield message
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._frames.closed
+
     def close(self) -> None:
         """Close the socket."""
-        if not self.closed:
-            self.closed = True
-            self._socket.close(linger=0)
+        self._frames.close()
 
     def __enter__(self) -> Self:
         return self
