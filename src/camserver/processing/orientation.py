@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import scipy.ndimage
 
 from camserver.processing.settings import Rotation
 
@@ -47,6 +46,8 @@ def rotate(image: Array, x_axis: Array, y_axis: Array, rotation: Rotation) -> tu
     turns = rotation.orthogonal_turns
     if turns is not None:
         return rotate_orthogonal(image, x_axis, y_axis, turns)
+    import scipy.ndimage  # only interpolated rotations need it: instances start without scipy's import
+
     fill = rotation.fill_value
     source = np.where(np.isnan(image), 0, image) if image.dtype.kind == "f" else image
     rotated = scipy.ndimage.rotate(

@@ -34,8 +34,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
-import scipy.optimize
-import scipy.signal
 
 from camserver.errors import ProcessingError
 
@@ -113,6 +111,8 @@ def fit_gaussian(profile: Array, axis: Array, *, skip: bool = False) -> tuple[fl
     guess = (offset, amplitude, center, sigma)
     if skip or amplitude == 0 or sigma == 0 or len(profile) < 4:
         return guess
+    import scipy.optimize  # imported where it is used: instances of other pipelines start without it
+
     try:
         optimum, _ = scipy.optimize.curve_fit(
             _gauss, axis, profile, p0=guess, jac=_gauss_jacobian, maxfev=_MAX_EVALUATIONS
@@ -129,6 +129,8 @@ def _smoothed(values: Array) -> Array:
     window = min(_WINDOW, len(values) if len(values) % 2 else len(values) - 1)
     if window <= _ORDER:
         return values.copy()
+    import scipy.signal
+
     result: Array = scipy.signal.savgol_filter(values, window, _ORDER)
     return result
 
