@@ -5,6 +5,7 @@ builtin exception a Python user would expect, so ``except KeyError`` still catch
 
     CamServerError
     ├── ConfigError (ValueError)                 a config, name or request value is invalid
+    │   └── TooLarge                             a request body over the server's limit
     ├── NotFound (KeyError)
     │   ├── CameraNotFound
     │   ├── PipelineNotFound
@@ -21,6 +22,7 @@ builtin exception a Python user would expect, so ``except KeyError`` still catch
     ├── SourceError (ConnectionError)            a camera source is offline or misbehaves
     ├── ProcessingError (RuntimeError)           processing of one frame failed
     ├── InstanceError (RuntimeError)             an instance failed to start or died
+    ├── StorageError (OSError)                   a file of the data directory cannot be written
     └── Timeout (TimeoutError)                   something did not happen in time
 
 The REST API maps each class to an HTTP status in one table; the client raises the same class again
@@ -47,7 +49,9 @@ __all__ = [
     "ReadOnlyInstance",
     "ScriptNotFound",
     "SourceError",
+    "StorageError",
     "Timeout",
+    "TooLarge",
     "TransportError",
     "error_class",
 ]
@@ -63,6 +67,10 @@ class CamServerError(Exception):
 
 class ConfigError(CamServerError, ValueError):
     """A config, a name or a request value is invalid."""
+
+
+class TooLarge(ConfigError):
+    """A request body is larger than the server takes for that route."""
 
 
 class NotFound(CamServerError, KeyError):
@@ -127,6 +135,11 @@ class ProcessingError(CamServerError, RuntimeError):
 
 class InstanceError(CamServerError, RuntimeError):
     """An instance failed to start, or ended with an error."""
+
+
+class StorageError(CamServerError, OSError):
+    """A file of the data directory cannot be written (disk full, read-only, no permission); the
+    previous version of the file is kept."""
 
 
 class Timeout(CamServerError, TimeoutError):

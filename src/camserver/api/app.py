@@ -9,10 +9,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from camserver import __version__
-from camserver.api import cameras, instances, logs, pipelines, viewer
+from camserver.api import cameras, instances, logs, metrics, pipelines, viewer
+from camserver.api.access_guard import AccessGuard
+from camserver.api.body_limit import BodyLimit
 from camserver.api.envelope import install_error_handlers
+from camserver.api.request_metrics import RequestMetrics
 from camserver.api.web_page import mount_web_page
 from camserver.service import ServerSettings, Services
+from camserver.service.access_policy import AccessPolicy
+from camserver.service.metrics import ServerMetrics
 from camserver.service.viewer_hub import ViewerHub
 
 __all__ = ["build_app"]
@@ -55,11 +60,18 @@ def build_app(settings: ServerSettings, *, services: Services | None = None, ser
     )
     app.state.services = state
     app.state.viewer_hub = viewer_hub
+    app.state.access_policy = policy = AccessPolicy.from_settings(settings)
+    app.state.metrics = server_metrics = ServerMetrics(state)
+    # outermost last: figures of every request, then who may ask, then how much they may send
+    app.add_middleware(BodyLimit, settings=settings)
+    app.add_middleware(AccessGuard, policy=policy)
+    app.add_middleware(RequestMetrics, metrics=server_metrics)
     install_error_handlers(app)
     app.include_router(cameras.router)
     app.include_router(pipelines.router)
     app.include_router(logs.router)
     app.include_router(instances.router)
     app.include_router(viewer.router)
+    app.include_router(metrics.router)
     mount_web_page(app)
     return app

@@ -26,7 +26,9 @@ from camserver.errors import (
     ProcessingError,
     ProtocolError,
     SourceError,
+    StorageError,
     Timeout,
+    TooLarge,
     TransportError,
 )
 
@@ -37,6 +39,7 @@ logger = logging.getLogger("camserver.api")
 #: HTTP status of each error class; the most specific class in an error's MRO decides
 STATUS_OF: dict[type[BaseException], int] = {
     ConfigError: 400,
+    TooLarge: 413,
     PermissionDenied: 403,
     NotFound: 404,
     Conflict: 409,
@@ -46,6 +49,7 @@ STATUS_OF: dict[type[BaseException], int] = {
     SourceError: 503,
     InstanceError: 503,
     Timeout: 504,
+    StorageError: 507,
     CamServerError: 500,
 }
 
@@ -85,6 +89,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if error.status_code == 404:
             return _error(404, f"Not found: {request.method} {request.url.path}", "NotFound")
         name = "ConfigError" if 400 <= error.status_code < 500 else "CamServerError"
+        if error.status_code == 413:
+            name = TooLarge.__name__
         return _error(error.status_code, f"{error.detail}: {request.method} {request.url.path}", name)
 
     async def invalid_request(request: Request, error: Exception) -> JSONResponse:

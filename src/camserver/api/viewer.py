@@ -26,7 +26,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 
 from camserver.api.envelope import STATUS_OF, ok
-from camserver.errors import CamServerError, ConfigError
+from camserver.errors import CamServerError, ConfigError, PermissionDenied
+from camserver.service.access_policy import AccessPolicy
 from camserver.service.image_renderer import COLORMAPS
 from camserver.service.view_settings import MAX_FPS, ViewSettings
 from camserver.service.viewer_hub import ViewerHub, ViewKind
@@ -90,6 +91,15 @@ async def _refuse(websocket: WebSocket, error: CamServerError) -> None:
 @router.websocket("/ws")
 async def viewer_socket(websocket: WebSocket) -> None:
     """The live view of a camera or pipeline instance (see the module docstring)."""
+    policy: AccessPolicy = websocket.app.state.access_policy
+    try:  # a page of another site may not watch (nor start) instances: refused before accepting
+        policy.check_websocket_origin(
+            websocket.headers.get("origin"), host=websocket.headers.get("host"), scheme=websocket.url.scheme
+        )
+    except PermissionDenied as error:
+        logger.warning("viewer refused: %s", error)
+        await websocket.close(code=1008, reason=str(error)[:120])
+        return
     await websocket.accept()
     hub: ViewerHub = websocket.app.state.viewer_hub
     query = dict(websocket.query_params)

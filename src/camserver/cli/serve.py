@@ -64,6 +64,17 @@ def serve(
     ] = False,
     config: Annotated[Path | None, typer.Option(help="settings file (TOML or JSON)")] = None,
     log_level: Annotated[str | None, typer.Option(help="CRITICAL, ERROR, WARNING, INFO or DEBUG")] = None,
+    log_format: Annotated[
+        str | None, typer.Option(help="'text' or 'json' (one JSON object per line, with instance ids)")
+    ] = None,
+    read_network: Annotated[
+        list[str] | None,
+        typer.Option(help="network (CIDR) that may read without a token; repeat for more (default: all)"),
+    ] = None,
+    write_network: Annotated[
+        list[str] | None,
+        typer.Option(help="network (CIDR) that may also write without a token, e.g. a control-system network"),
+    ] = None,
 ) -> None:
     """Serve cameras and pipelines over REST on one port; instances run as child processes."""
     import uvicorn
@@ -80,6 +91,9 @@ def serve(
             "data_dir": data_dir,
             "token": token,
             "log_level": log_level.upper() if log_level else None,
+            "log_format": log_format.lower() if log_format else None,
+            "read_networks": read_network or None,
+            "write_networks": write_network or None,
         }.items()
         if value is not None
     }
@@ -92,17 +106,22 @@ def serve(
     except ConfigError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
-    if not settings.loopback_only and not settings.token and not no_auth:
+    if not settings.loopback_only and not settings.token and not settings.write_networks and not no_auth:
         typer.echo(
             f"error: bound to {settings.host}, reachable from other hosts: give --token (or "
             "CAMSERVER_TOKEN) so that only its holders can change configs and instances, "
-            "or --no-auth to allow anyone",
+            "--write-network to trust a network, or --no-auth to allow anyone",
             err=True,
         )
         raise typer.Exit(2)
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    if settings.log_format == "json":
+        from camserver.service.json_log import JsonLogFormatter
+
+        handler.setFormatter(JsonLogFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=settings.log_level, handlers=[handler])
     try:
         listener = _open_socket(settings.host, settings.port)
     except OSError as error:
@@ -115,7 +134,11 @@ def serve(
     typer.echo(f"camserver listening on http://{shown_host}:{bound_port} (data in {settings.data_dir})", err=True)
     # JPEG frames of the viewer do not compress: per-message deflate would only cost time
     uvicorn_config = uvicorn.Config(
-        app, log_level=settings.log_level.lower(), access_log=False, ws_per_message_deflate=False
+        app,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        ws_per_message_deflate=False,
+        log_config=None,  # uvicorn's records go through the handler above, in the same format
     )
     server = _server(uvicorn_config)
     server.run(sockets=[listener])

@@ -27,14 +27,15 @@ def _entry(info: InstanceInfo) -> dict[str, Any]:
         "exit_code": info.exit_code,
         "restarts": info.restarts,
         "last_start_time": info.last_start_time,
+        "end_time": info.end_time,
         "node": info.node,
         "statistics": info.statistics.model_dump(mode="json"),
     }
 
 
 def instance_overview(backend: Backend) -> list[dict[str, Any]]:
-    """Running instances and those that ended without being forgotten (failed ones, with their
-    reason and exit code), cameras first, each kind by id."""
+    """Running instances and the most recently ended ones (the server's ``instance_history``
+    setting bounds how many), with their reason and exit code; cameras first, each kind by id."""
     infos = backend.instances(active_only=False)
     ordered = sorted(infos, key=lambda info: (info.kind is not InstanceKind.CAMERA, info.instance_id))
     return [_entry(info) for info in ordered]

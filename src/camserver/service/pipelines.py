@@ -287,10 +287,14 @@ class PipelineManager:
         if config.effective_mode != "FILE" or not config.file:
             return config
         path = Path(config.file)
-        target = (path if path.is_absolute() else self.recordings / path).resolve()
-        root = self.recordings.resolve()
-        if root not in target.parents:
-            raise PermissionDenied(f"recordings are written under {root}; '{config.file}' is outside it")
+        allowed = self.settings.writable_dirs if self.settings.recording_dirs else [self.recordings.resolve()]
+        target = (path if path.is_absolute() else allowed[0] / path).resolve()
+        if not any(folder in target.parents for folder in allowed):
+            folders = ", ".join(str(folder) for folder in allowed)
+            raise PermissionDenied(
+                f"recordings are written only under the server's recording_dirs ({folders}); "
+                f"'{config.file}' is outside them"
+            )
         return config.updated({"file": str(target)})
 
     def _input(self, instance_id: str) -> str:

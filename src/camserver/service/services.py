@@ -51,7 +51,7 @@ class Services:
         self.settings = settings
         self.layout = DataLayout(settings.data_dir)
         self.log_ring = LogRing()
-        self.backend: Backend = backend or LocalBackend()
+        self.backend: Backend = backend or LocalBackend(history=settings.instance_history)
         self.camera_store = FileConfigStore(self.layout.cameras, not_found=CameraNotFound, kind="camera")
         self.pipeline_store = FileConfigStore(self.layout.pipelines, not_found=PipelineNotFound, kind="pipeline")
         self.backgrounds = BackgroundStore(self.layout.backgrounds)
