@@ -3,91 +3,20 @@ code 0 and no process left behind, a public host needs a token, and the token gu
 
 from __future__ import annotations
 
-import contextlib
-import os
-import re
 import signal
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import psutil
 import pytest
 from bsread import SUB, Source
 
 from camserver.transport import host_port
+from tests.system.server_process import ServerProcess, all_gone
 from tests.system.streams import free_port
 from tests.system.waiting import wait_until
 
 pytestmark = pytest.mark.system
-
-CAMSERVER = str(Path(sys.executable).parent / "camserver")
-LISTENING = re.compile(r"listening on (http://\S+)")
-
-
-class ServerProcess:
-    """``camserver serve ...`` in a child process; its stderr is read on a thread as it comes."""
-
-    def __init__(self, *arguments: str, environment: dict[str, str] | None = None) -> None:
-        self.process = subprocess.Popen(
-            [CAMSERVER, "serve", *arguments],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, **(environment or {})},
-            start_new_session=True,  # a process group of its own, as a shell gives a command
-        )
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, name="camserver-stderr", daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self.lines.append(line)
-
-    @property
-    def output(self) -> str:
-        return "".join(self.lines)
-
-    def url(self) -> str:
-        """The address the server says it listens on."""
-        found = wait_until(lambda: LISTENING.search(self.output) or self.process.poll() is not None,
-                           "the server to say where it listens")  # fmt: skip
-        assert isinstance(found, re.Match), f"the server exited: {self.output}"
-        return found[1]
-
-    def descendants(self) -> list[psutil.Process]:
-        return psutil.Process(self.process.pid).children(recursive=True)
-
-    def stop(self, signum: int, *, group: bool = False) -> int:
-        """Send ``signum`` (to the whole process group, as Ctrl-C in a shell does, if ``group``)
-        and wait for the exit code."""
-        if group:
-            os.killpg(self.process.pid, signum)
-        else:
-            self.process.send_signal(signum)
-        return self.wait()
-
-    def wait(self) -> int:
-        """The exit code, once the process and its output have ended."""
-        code = self.process.wait(timeout=60)
-        self._reader.join(timeout=10)
-        assert self.process.stderr is not None
-        self.process.stderr.close()
-        return code
-
-    def kill(self) -> None:
-        """Leave nothing behind: kill what a failed test left running, close the output."""
-        if self.process.poll() is None:
-            for process in [*self.descendants(), psutil.Process(self.process.pid)]:
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    process.kill()
-        self.wait()
 
 
 @pytest.fixture
@@ -102,10 +31,6 @@ def serve(tmp_path: Path) -> Iterator[type[ServerProcess]]:
     yield Started
     for server in started:
         server.kill()
-
-
-def all_gone(processes: list[psutil.Process]) -> bool:
-    return not any(process.is_running() and process.status() != psutil.STATUS_ZOMBIE for process in processes)
 
 
 def test_the_demo_streams_at_once_and_sigterm_stops_everything(serve: type[ServerProcess]) -> None:

@@ -91,7 +91,8 @@ async def _refuse(websocket: WebSocket, error: CamServerError) -> None:
 @router.websocket("/ws")
 async def viewer_socket(websocket: WebSocket) -> None:
     """The live view of a camera or pipeline instance (see the module docstring)."""
-    policy: AccessPolicy = websocket.app.state.access_policy
+    # an app without a policy (a bare viewer, as in benchmarks) gets the strictest: its own pages only
+    policy: AccessPolicy = getattr(websocket.app.state, "access_policy", None) or AccessPolicy()
     try:  # a page of another site may not watch (nor start) instances: refused before accepting
         policy.check_websocket_origin(
             websocket.headers.get("origin"), host=websocket.headers.get("host"), scheme=websocket.url.scheme

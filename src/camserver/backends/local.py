@@ -313,7 +313,7 @@ class LocalBackend:
         instance.end_time = instance.ended_at = None
         what = "permanent " if spec.permanent else ""
         again = f" (restart {instance.restarts})" if instance.restarts else ""
-        instance.note("INFO", f"started {what}{spec.kind.value} as process {process.pid}{again}")
+        instance.note("INFO", f"started process {process.pid}: {what}{spec.kind.value}{again}")
         self._wake()
 
     def _terminate(self, instance: _Instance, *, grace: float) -> None:

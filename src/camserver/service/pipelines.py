@@ -292,8 +292,7 @@ class PipelineManager:
         if not any(folder in target.parents for folder in allowed):
             folders = ", ".join(str(folder) for folder in allowed)
             raise PermissionDenied(
-                f"recordings are written only under the server's recording_dirs ({folders}); "
-                f"'{config.file}' is outside them"
+                f"recordings are written under {folders} (the server's recording_dirs); '{config.file}' is outside"
             )
         return config.updated({"file": str(target)})
 

@@ -78,13 +78,18 @@ class Services:
             user_scripts=user_scripts,
         )
         self.started_at = time.time()
+        self._log_level = logging.NOTSET
         self._net_last: tuple[float, int, int] | None = None
 
     def start(self, *, server_url: str | None = None) -> None:
         """Attach the log ring, warm the backend up (imports and compiled kernels), install the
         demo if asked, start the permanent instances. ``server_url`` is where instances reach the
         REST API (pipelines ask it for their camera's stream after a camera restart)."""
-        logging.getLogger("camserver").addHandler(self.log_ring)
+        camserver_log = logging.getLogger("camserver")
+        camserver_log.addHandler(self.log_ring)
+        self._log_level = camserver_log.level
+        if camserver_log.getEffectiveLevel() > logging.getLevelName(self.settings.log_level):
+            camserver_log.setLevel(self.settings.log_level)  # the log ring keeps what the setting asks for
         self.pipelines.server_url = server_url
         warm_up = getattr(self.backend, "warm_up", None)
         if callable(warm_up):
@@ -97,7 +102,9 @@ class Services:
     def close(self) -> None:
         """Stop every instance and the backend."""
         self.backend.close(timeout=self.settings.stop_timeout)
-        logging.getLogger("camserver").removeHandler(self.log_ring)
+        camserver_log = logging.getLogger("camserver")
+        camserver_log.removeHandler(self.log_ring)
+        camserver_log.setLevel(self._log_level)
 
     # -- reports ------------------------------------------------------------------------------
 
