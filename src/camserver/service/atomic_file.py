@@ -23,6 +23,7 @@ from camserver.errors import StorageError
 __all__ = ["remove_temporaries", "write_atomically"]
 
 _TEMPORARY_SUFFIX = ".tmp"
+_LOW_SPACE = 1 << 20
 #: what an operator should hear for the usual refusals of a disk
 _MEANING = {
     errno.ENOSPC: "the disk is full",
@@ -52,6 +53,16 @@ def _fsync_folder(folder: Path) -> None:
         os.close(handle)
 
 
+def _short_write_cause(folder: Path) -> int:
+    """The errno behind a write that came up short without one (numpy's ``tofile`` says only
+    "n requested and m written"): a full disk, if the folder's file system has no room left."""
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return 0
+    return errno.ENOSPC if stats.f_bavail * stats.f_frsize < _LOW_SPACE else 0
+
+
 def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
     """Create ``path`` by calling ``write`` on a temporary file beside it, then renaming it over.
 
@@ -73,7 +84,8 @@ def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
     except OSError as error:
         if isinstance(error, StorageError):
             raise
-        meaning = _MEANING.get(error.errno or 0, error.strerror or str(error))
+        code = error.errno or _short_write_cause(path.parent)
+        meaning = _MEANING.get(code, error.strerror or str(error))
         raise StorageError(
             f"cannot write {path.name} in {path.parent}: {meaning} ({error.strerror or error}); "
             "the previous version is kept"
