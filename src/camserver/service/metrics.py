@@ -31,7 +31,7 @@ __all__ = ["CONTENT_TYPE", "ServerMetrics"]
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 _REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-_INSTANCE_LABELS = ("kind", "instance", "camera")
+_INSTANCE_LABELS = ("kind", "instance_id", "camera")
 #: drop and skip counters of the statistics, by the reason label they get
 _DROPS = {
     "input": "input_drops",
