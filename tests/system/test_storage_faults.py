@@ -96,9 +96,7 @@ def test_a_kill_during_a_write_leaves_the_old_file(tmp_path: Path, what: str) ->
         ScriptStore(tmp_path, allowed=True).set_script("f.py", b"# old\n")
         target = tmp_path / "f.py"
     old = target.read_bytes()
-    child = subprocess.Popen(
-        [sys.executable, "-c", WRITER, what, str(tmp_path)], stdout=subprocess.PIPE, text=True
-    )
+    child = subprocess.Popen([sys.executable, "-c", WRITER, what, str(tmp_path)], stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout is not None
         assert child.stdout.readline() == "written\n"  # the new content is in the temporary file
@@ -163,7 +161,9 @@ def test_a_full_disk_gives_clear_errors_and_keeps_every_old_file(tmp_path: Path,
     data = tmp_path / "data"
     data.mkdir()
     server = Namespaced(
-        data, f"mount -t tmpfs -o size=4m camserver-full {data}", environment={"CAMSERVER_MAX_CONFIG_BYTES": str(4 * MB)}
+        data,
+        f"mount -t tmpfs -o size=4m camserver-full {data}",
+        environment={"CAMSERVER_MAX_CONFIG_BYTES": str(4 * MB)},
     )
     namespaced.append(server)
     with answering(server.url()) as http:

@@ -42,6 +42,9 @@ class DataLayout:
         self.recordings = root / "recordings"
         self.permanent_pipelines = self.pipelines / "permanent_instances.json"
         self.permanent_cameras = self.cameras / "permanent_instances.json"
+        #: the stream ports instances had, so they get them back after a restart of the server
+        self.camera_ports = root / "camera_ports.json"
+        self.pipeline_ports = root / "pipeline_ports.json"
 
 
 class Services:
@@ -56,8 +59,10 @@ class Services:
         self.pipeline_store = FileConfigStore(self.layout.pipelines, not_found=PipelineNotFound, kind="pipeline")
         self.backgrounds = BackgroundStore(self.layout.backgrounds)
         user_scripts = self.layout.user_scripts if settings.allow_user_scripts else None
-        self.camera_ports = PortAllocator(*settings.camera_ports, host=settings.host)
-        self.pipeline_ports = PortAllocator(*settings.pipeline_ports, host=settings.host)
+        self.camera_ports = PortAllocator(*settings.camera_ports, host=settings.host, memory=self.layout.camera_ports)
+        self.pipeline_ports = PortAllocator(
+            *settings.pipeline_ports, host=settings.host, memory=self.layout.pipeline_ports
+        )
         self.cameras = CameraManager(
             store=self.camera_store,
             backend=self.backend,
