@@ -60,6 +60,8 @@ logger = logging.getLogger("camserver.backend")
 #: modules the fork server imports once, for every instance it forks
 DEFAULT_PRELOAD = ("camserver.runtime.preload",)
 _FIRST_DELAY, _MAX_DELAY, _STABLE_AFTER = 1.0, 30.0, 60.0
+#: multiprocessing's exit code of a process whose fork server ended before telling its status
+_STATUS_LOST = 255
 
 
 def _nothing() -> None:
@@ -409,6 +411,8 @@ class LocalBackend:
             remove_stale_rings(pid=process.pid)  # a killed camera cannot remove its own
         if instance.exit_code < 0 and instance.exit_code != -15:
             instance.reason = instance.reason or f"killed by signal {-instance.exit_code}"
+        if instance.exit_code == _STATUS_LOST and instance.reason is None:
+            instance.reason = "its exit status was lost: the fork server that started it ended"
         if instance.state is InstanceState.STARTING:
             instance.state = InstanceState.FAILED
             instance.reason = instance.reason or f"exited with code {instance.exit_code} before it started"
@@ -433,9 +437,8 @@ class LocalBackend:
             if time.monotonic() - instance.running_since > _STABLE_AFTER:
                 instance.delay = _FIRST_DELAY
             instance.restart_at = time.monotonic() + instance.delay
-            instance.note(
-                "WARNING", f"permanent instance: restart {instance.restarts + 1} in {instance.delay:g} s (backoff)"
-            )
+            delay, count = instance.delay, instance.restarts + 1
+            instance.note("WARNING", f"permanent instance: restarting in {delay:g} s (restart {count}, backoff)")
             instance.delay = min(instance.delay * 2, _MAX_DELAY)
             instance.state = InstanceState.RESTARTING
         else:

@@ -69,6 +69,9 @@ class PortAllocator:
         if port in self._used:
             return False
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            # as ZMQ binds: a port whose last connections linger in TIME_WAIT (a killed instance's)
+            # is free, a port something listens on is not
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((self.host if self.host not in ("", "*") else "0.0.0.0", port))
             except OSError:
