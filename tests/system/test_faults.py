@@ -22,6 +22,7 @@ import psutil
 import pytest
 
 from camserver.protocol import Timestamp
+from camserver.testing import IocProcess
 from camserver.transport import Publisher, Subscriber
 from tests.system.server_process import ServerProcess, all_gone
 from tests.system.streams import free_port
@@ -238,6 +239,37 @@ def test_a_bsread_source_that_stops_and_returns_is_read_again(served: Served) ->
 
         wait_until(relayed, "frames of the returned sender through the camera")
     assert served.camera("relay")["restarts"] == 0
+
+
+def test_an_epics_camera_reconnects_when_its_ioc_returns(tmp_path: Path) -> None:
+    ioc = IocProcess("FAULT:CAM", rate=20, width=64, height=48)
+    ioc.start()
+    server = ServerProcess("--port", "0", "--data-dir", str(tmp_path), environment={**PORTS, **ioc.environment})
+    try:
+        with httpx.Client(base_url=server.url(), timeout=60) as http:
+            camera = {"source": "FAULT:CAM", "source_type": "epics", "no_client_timeout": 0}
+            wait_until(lambda: http.post("/api/v1/cam/epics_cam/config", json=camera).status_code == 200,
+                       "the API to answer")  # fmt: skip
+            stream = http.get("/api/v1/cam/epics_cam").json()["stream"]
+            with Subscriber(stream, receive_timeout=1.0) as output:
+                wait_until(output.receive, "a frame from the IOC")
+                ioc.stop()
+                wait_until(lambda: output.receive(timeout=2.0) is None, "the frames to stop with the IOC")
+                assert http.get("/api/v1/cam/epics_cam/info").json()["info"]["state"] == "running"
+                returned_at = time.time()
+                ioc.start()
+
+                def fresh() -> bool:
+                    message = output.receive()
+                    return message is not None and message.timestamp.seconds > returned_at
+
+                wait_until(fresh, "frames of the returned IOC")
+            info = http.get("/api/v1/cam/epics_cam/info").json()["info"]
+            assert info["restarts"] == 0  # the same process reconnected
+            assert info["state"] == "running"
+    finally:
+        server.kill()
+        ioc.stop()
 
 
 def test_a_stalled_client_loses_frames_without_slowing_the_pipeline(served: Served) -> None:
