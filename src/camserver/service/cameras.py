@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import uuid
@@ -28,6 +29,7 @@ from camserver.models.camera import CameraConfig
 from camserver.models.instance import InstanceInfo, InstanceKind, InstanceSpec, InstanceState, instance_key
 from camserver.service.backgrounds import BackgroundStore
 from camserver.service.config_store import ConfigStore
+from camserver.service.instance_start import start_instance
 from camserver.service.local_streams import local_stream_address
 from camserver.service.permanent_instances import read_permanent_instances
 from camserver.service.ports import PortAllocator
@@ -229,8 +231,14 @@ class CameraManager:
             info = self._running(camera)
             if info is not None and info.state is InstanceState.RUNNING and info.stream_address:
                 return info.stream_address
-            spec = self.spec(camera)
-            info = self.backend.start(spec, timeout=self.settings.start_timeout)
+            config = self.config(camera)
+            spec, info = start_instance(
+                self.backend,
+                lambda: self.spec(camera, config),
+                timeout=self.settings.start_timeout,
+                stop_timeout=self.settings.stop_timeout,
+                fixed_port=config.port is not None,
+            )
             if info.state is not InstanceState.RUNNING or not info.stream_address:
                 self.ports.release(spec.key)
                 raise SourceError(f"Camera '{camera}' could not start: {info.reason}")
@@ -279,7 +287,13 @@ class CameraManager:
             try:
                 config = self.config(camera).updated({"no_client_timeout": 0})
                 with self._locks[camera]:
-                    info = self.backend.start(self.spec(camera, config), timeout=self.settings.start_timeout)
+                    _, info = start_instance(
+                        self.backend,
+                        functools.partial(self.spec, camera, config),
+                        timeout=self.settings.start_timeout,
+                        stop_timeout=self.settings.stop_timeout,
+                        fixed_port=config.port is not None,
+                    )
                 logger.info("permanent camera %s: %s", camera, info.state.value)
             except CamServerError as error:
                 logger.error("permanent camera %s could not start: %s", camera, error)

@@ -33,6 +33,7 @@ from camserver.processing.library import PROCESSING_FUNCTIONS, STREAM_FUNCTIONS
 from camserver.service.backgrounds import BackgroundStore
 from camserver.service.cameras import CameraManager
 from camserver.service.config_store import ConfigStore
+from camserver.service.instance_start import start_instance
 from camserver.service.local_streams import is_stable, local_stream_address
 from camserver.service.permanent_instances import read_permanent_instances
 from camserver.service.ports import PortAllocator
@@ -141,8 +142,13 @@ class PipelineManager:
         with self._locks[instance_id]:
             if self._active(instance_id) is not None:
                 raise Conflict(f"Instance '{instance_id}' is already running.")
-            spec = self._spec(config, instance_id, read_only=read_only, permanent=permanent)
-            info = self.backend.start(spec, timeout=self.settings.start_timeout)
+            spec, info = start_instance(
+                self.backend,
+                lambda: self._spec(config, instance_id, read_only=read_only, permanent=permanent),
+                timeout=self.settings.start_timeout,
+                stop_timeout=self.settings.stop_timeout,
+                fixed_port=config.port is not None,
+            )
         if info.state is not InstanceState.RUNNING or not info.stream_address:
             if not permanent:  # a permanent instance keeps its port: the backend retries it
                 self.ports.release(spec.key)
