@@ -5,7 +5,8 @@ builtin exception a Python user would expect, so ``except KeyError`` still catch
 
     CamServerError
     ├── ConfigError (ValueError)                 a config, name or request value is invalid
-    │   └── MethodNotAllowed                     the route exists, not with this HTTP method
+    │   ├── MethodNotAllowed                     the route exists, not with this HTTP method
+    │   └── TooLarge                             a request body over the server's limit
     ├── NotFound (KeyError)
     │   ├── CameraNotFound
     │   ├── PipelineNotFound
@@ -24,6 +25,7 @@ builtin exception a Python user would expect, so ``except KeyError`` still catch
     ├── ProcessingError (RuntimeError)           processing of one frame failed
     ├── InstanceError (RuntimeError)             an instance failed to start or died
     │   └── PlacementError                       no node may take it (rules, lost nodes, capacity)
+    ├── StorageError (OSError)                   a file of the data directory cannot be written
     └── Timeout (TimeoutError)                   something did not happen in time
 
 The REST API maps each class to an HTTP status in one table; the client raises the same class again
@@ -53,7 +55,9 @@ __all__ = [
     "ReadOnlyInstance",
     "ScriptNotFound",
     "SourceError",
+    "StorageError",
     "Timeout",
+    "TooLarge",
     "TransportError",
     "error_class",
 ]
@@ -73,6 +77,10 @@ class ConfigError(CamServerError, ValueError):
 
 class MethodNotAllowed(ConfigError):
     """The path is a route, but not for this HTTP method (answered 405 with ``Allow``)."""
+
+
+class TooLarge(ConfigError):
+    """A request body is larger than the server takes for that route."""
 
 
 class NotFound(CamServerError, KeyError):
@@ -146,6 +154,11 @@ class InstanceError(CamServerError, RuntimeError):
 class PlacementError(InstanceError):
     """No node may take the instance: the placement rules, lost nodes or their network capacity
     leave none; the message names the rule or the figures."""
+
+
+class StorageError(CamServerError, OSError):
+    """A file of the data directory cannot be written (disk full, read-only, no permission); the
+    previous version of the file is kept."""
 
 
 class Timeout(CamServerError, TimeoutError):

@@ -9,24 +9,26 @@ import re
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import psutil
 
 from tests.waiting import wait_until
 
-__all__ = ["CAMSERVER", "ServerProcess"]
+__all__ = ["CAMSERVER", "ServerProcess", "all_gone"]
 
 CAMSERVER = str(Path(sys.executable).parent / "camserver")
 LISTENING = re.compile(r"listening on (http://\S+)")
 
 
 class ServerProcess:
-    """``camserver serve ...`` in a child process; its stderr is read on a thread as it comes."""
+    """``camserver serve ...`` in a child process. ``prefix`` runs it under another command (for
+    example ``unshare`` to give it a file system of its own); that command must ``exec`` it."""
 
-    def __init__(self, *arguments: str, environment: dict[str, str] | None = None) -> None:
+    def __init__(self, *arguments: str, environment: dict[str, str] | None = None, prefix: Sequence[str] = ()) -> None:
         self.process = subprocess.Popen(
-            [CAMSERVER, "serve", *arguments],
+            [*prefix, CAMSERVER, "serve", *arguments],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -46,6 +48,10 @@ class ServerProcess:
     @property
     def output(self) -> str:
         return "".join(self.lines)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
 
     def url(self) -> str:
         """The address the server says it listens on."""
@@ -77,7 +83,13 @@ class ServerProcess:
     def kill(self) -> None:
         """Leave nothing behind: kill what a failed test left running, close the output."""
         if self.process.poll() is None:
-            for process in [*self.descendants(), psutil.Process(self.process.pid)]:
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    process.kill()
+            with contextlib.suppress(psutil.NoSuchProcess):
+                for process in [*self.descendants(), psutil.Process(self.process.pid)]:
+                    with contextlib.suppress(psutil.NoSuchProcess):
+                        process.kill()
         self.wait()
+
+
+def all_gone(processes: list[psutil.Process]) -> bool:
+    """Whether every one of ``processes`` has ended."""
+    return not any(process.is_running() and process.status() != psutil.STATUS_ZOMBIE for process in processes)

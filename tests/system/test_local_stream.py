@@ -25,6 +25,11 @@ pytestmark = pytest.mark.system
 
 CAMERA = {"source": "", "source_type": "simulation", "size_x": 320, "size_y": 240, "frame_rate": 100}
 STATIC = {**CAMERA, "image_type": "static_beam"}
+#: for the tests that count every frame: at 20 Hz a ring of 32 frames covers 1.6 s of a process
+#: starved of CPU on a busy machine; the last pipeline PUSHes to the test's PULL, so the test's own
+#: reading loses nothing either (a PUB drops for a slow reader, by design)
+COUNTED = {**STATIC, "frame_rate": 20}
+LOSSLESS_OUTPUT = {"mode": "PUSH", "no_client_timeout": 0}
 
 
 def camera_rings(pid: int) -> list[Path]:
@@ -55,7 +60,7 @@ def rest(server: RunningServer) -> Iterator[Rest]:
 
 
 def test_a_pipeline_reads_its_camera_through_shared_memory(rest: Rest) -> None:
-    start(rest, "shm_cam", STATIC)
+    start(rest, "shm_cam", COUNTED)
     answer = rest.call("GET", "/api/v1/cam/shm_cam")
     assert answer["stream"].startswith("tcp://")
     assert answer["local_stream"].startswith(("ipc://@camserver-", "tcp://127.0.0.1:"))
@@ -63,8 +68,11 @@ def test_a_pipeline_reads_its_camera_through_shared_memory(rest: Rest) -> None:
     assert camera["local_stream"] == answer["local_stream"]
     pid = camera["pid"]
     assert camera_rings(pid) == [], "no ring before a local reader"
-    instance_id, stream = rest.create({"camera_name": "shm_cam", "function": "transparent", "no_client_timeout": 0})
-    with Subscriber(stream, receive_timeout=20) as output, Subscriber(answer["stream"], receive_timeout=20) as camera:
+    instance_id, stream = rest.create({"camera_name": "shm_cam", "function": "transparent", **LOSSLESS_OUTPUT})
+    with (
+        Subscriber(stream, mode="PULL", receive_timeout=20) as output,
+        Subscriber(answer["stream"], receive_timeout=20) as camera,
+    ):
         messages = read(output, 100)
         # the camera's TCP stream serves other clients all the while, with the same images
         from_camera = read(camera, 1)[0]
@@ -82,7 +90,7 @@ def test_a_pipeline_reads_its_camera_through_shared_memory(rest: Rest) -> None:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="abstract socket names and /proc are Linux's")
 def test_a_pipeline_reads_an_upstream_pipeline_through_shared_memory(rest: Rest) -> None:
-    start(rest, "chain_cam", STATIC)
+    start(rest, "chain_cam", COUNTED)
     upstream, upstream_stream = rest.create(
         {"camera_name": "chain_cam", "function": "transparent", "no_client_timeout": 0}, instance_id="chain_up"
     )
@@ -91,8 +99,11 @@ def test_a_pipeline_reads_an_upstream_pipeline_through_shared_memory(rest: Rest)
     assert upstream_info["local_stream"].endswith("-pipeline-chain_up")
     pid = upstream_info["pid"]
     assert camera_rings(pid) == [], "no ring before a local reader"
-    downstream, stream = rest.create({"input_pipeline": upstream, "function": "transparent", "no_client_timeout": 0})
-    with Subscriber(stream, receive_timeout=20) as output, Subscriber(upstream_stream, receive_timeout=20) as direct:
+    downstream, stream = rest.create({"input_pipeline": upstream, "function": "transparent", **LOSSLESS_OUTPUT})
+    with (
+        Subscriber(stream, mode="PULL", receive_timeout=20) as output,
+        Subscriber(upstream_stream, receive_timeout=20) as direct,
+    ):
         messages = read(output, 100)
         from_upstream = read(direct, 1)[0]  # the upstream's TCP stream serves other clients all the while
         rings = wait_until(lambda: camera_rings(pid), "the upstream pipeline's frame ring")

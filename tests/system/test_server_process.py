@@ -8,12 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import psutil
 import pytest
 from bsread import SUB, Source
 
 from camserver.transport import host_port
-from tests.system.server_process import ServerProcess
+from tests.system.server_process import ServerProcess, all_gone
 from tests.system.streams import free_port
 from tests.waiting import wait_until
 
@@ -32,10 +31,6 @@ def serve(tmp_path: Path) -> Iterator[type[ServerProcess]]:
     yield Started
     for server in started:
         server.kill()
-
-
-def all_gone(processes: list[psutil.Process]) -> bool:
-    return not any(process.is_running() and process.status() != psutil.STATUS_ZOMBIE for process in processes)
 
 
 def test_the_demo_streams_at_once_and_sigterm_stops_everything(serve: type[ServerProcess]) -> None:

@@ -9,12 +9,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from camserver import __version__
-from camserver.api import cameras, instances, logs, nodes, pipelines, proxy, server_routes, viewer
+from camserver.api import cameras, instances, logs, metrics, nodes, pipelines, proxy, server_routes, viewer
+from camserver.api.access_guard import AccessGuard
 from camserver.api.api_docs import mount_api_docs
+from camserver.api.body_limit import BodyLimit
 from camserver.api.envelope import install_error_handlers
 from camserver.api.openapi import install_openapi
+from camserver.api.request_metrics import RequestMetrics
 from camserver.api.web_page import mount_web_page
 from camserver.service import ServerSettings, Services
+from camserver.service.access_policy import AccessPolicy
+from camserver.service.metrics import ServerMetrics
 from camserver.service.viewer.hub import ViewerHub
 
 __all__ = ["build_app"]
@@ -65,6 +70,12 @@ def build_app(
     app.state.services = state
     app.state.pipeline_port = pipeline_port if pipeline_port is not None else settings.pipeline_port
     app.state.viewer_hub = viewer_hub
+    app.state.access_policy = policy = AccessPolicy.from_settings(settings)
+    app.state.metrics = server_metrics = ServerMetrics(state)
+    # outermost last: figures of every request, then who may ask, then how much they may send
+    app.add_middleware(BodyLimit, settings=settings)
+    app.add_middleware(AccessGuard, policy=policy)
+    app.add_middleware(RequestMetrics, metrics=server_metrics)
     install_error_handlers(app)
     app.include_router(cameras.router)
     app.include_router(pipelines.router)
@@ -75,6 +86,7 @@ def build_app(
     app.include_router(proxy.client_paths)
     app.include_router(viewer.router)
     app.include_router(server_routes.router)
+    app.include_router(metrics.router)
     install_openapi(app)
     mount_api_docs(app)
     mount_web_page(app)

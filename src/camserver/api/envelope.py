@@ -28,7 +28,9 @@ from camserver.errors import (
     ProcessingError,
     ProtocolError,
     SourceError,
+    StorageError,
     Timeout,
+    TooLarge,
     TransportError,
 )
 from camserver.models.replies import ErrorReply
@@ -50,6 +52,7 @@ logger = logging.getLogger("camserver.api")
 STATUS_OF: dict[type[BaseException], int] = {
     ConfigError: 400,
     MethodNotAllowed: 405,
+    TooLarge: 413,
     PermissionDenied: 403,
     NotFound: 404,
     Conflict: 409,
@@ -59,6 +62,7 @@ STATUS_OF: dict[type[BaseException], int] = {
     SourceError: 503,
     InstanceError: 503,
     Timeout: 504,
+    StorageError: 507,
     CamServerError: 500,
 }
 
@@ -155,6 +159,8 @@ def install_error_handlers(app: FastAPI) -> None:
             message = f"{request.method} is not a method of {request.url.path}; it takes {', '.join(allowed)}"
             return _error(405, message, MethodNotAllowed.__name__, {"Allow": ", ".join(allowed)})
         name = "ConfigError" if 400 <= error.status_code < 500 else "CamServerError"
+        if error.status_code == 413:
+            name = TooLarge.__name__
         return _error(error.status_code, f"{error.detail}: {request.method} {request.url.path}", name)
 
     async def invalid_request(request: Request, error: Exception) -> JSONResponse:

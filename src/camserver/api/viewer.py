@@ -29,7 +29,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 
 from camserver.api.envelope import STATUS_OF, ok
-from camserver.errors import CamServerError, ConfigError
+from camserver.errors import CamServerError, ConfigError, PermissionDenied
+from camserver.service.access_policy import AccessPolicy
 from camserver.service.viewer.colour import COLORMAPS, colormap_colours
 from camserver.service.viewer.hub import ViewerHub, ViewKind
 from camserver.service.viewer.messages import BrowserMessage, ErrorMessage
@@ -100,6 +101,16 @@ async def _refuse(websocket: WebSocket, error: CamServerError) -> None:
 @router.websocket("/ws")
 async def viewer_socket(websocket: WebSocket) -> None:
     """The live view of a camera or pipeline instance (see the module docstring)."""
+    # an app without a policy (a bare viewer, as in benchmarks) gets the strictest: its own pages only
+    policy: AccessPolicy = getattr(websocket.app.state, "access_policy", None) or AccessPolicy()
+    try:  # a page of another site may not watch (nor start) instances: refused before accepting
+        policy.check_websocket_origin(
+            websocket.headers.get("origin"), host=websocket.headers.get("host"), scheme=websocket.url.scheme
+        )
+    except PermissionDenied as error:
+        logger.warning("viewer refused: %s", error)
+        await websocket.close(code=1008, reason=str(error)[:120])
+        return
     await websocket.accept()
     hub: ViewerHub = websocket.app.state.viewer_hub
     query = dict(websocket.query_params)

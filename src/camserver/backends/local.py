@@ -6,6 +6,12 @@ waits on an import or a compiler. One supervisor thread waits on every instance'
 process sentinel at once; it is the only thread that reaps processes. Permanent instances that end
 without being asked to are started again after a growing delay (1 s, 2 s, ... up to 30 s; back to
 1 s once one ran for a minute).
+
+Ended instances stay listed, with their exit code, reason and logs, until ``history`` newer ones
+have ended (or they are forgotten); every step of an instance's life (start, running, stop, end
+with exit code and reason, restart with its delay, a forced stop) is a record of the server's log
+under ``camserver.backend`` whose ``instance`` attribute is the instance's key, so it outlives the
+instance.
 """
 
 from __future__ import annotations
@@ -56,6 +62,8 @@ logger = logging.getLogger("camserver.backend")
 #: modules the fork server imports once, for every instance it forks
 DEFAULT_PRELOAD = ("camserver.runtime.preload",)
 _FIRST_DELAY, _MAX_DELAY, _STABLE_AFTER = 1.0, 30.0, 60.0
+#: multiprocessing's exit code of a process whose fork server ended before telling its status
+_STATUS_LOST = 255
 
 
 def _nothing() -> None:
@@ -90,6 +98,8 @@ class _Instance:
         self.exit_code: int | None = None
         self.reason: str | None = None
         self.last_start_time: str | None = None
+        self.end_time: str | None = None
+        self.ended_at: float | None = None
         self.restarts = 0
         self.statistics = InstanceStatistics()
         self.started = threading.Event()
@@ -106,10 +116,9 @@ class _Instance:
         return self.process is not None and not self.ended.is_set()
 
     def note(self, level: str, message: str) -> None:
-        """A line in the instance's log and in the server's, which outlives the instance (every
-        start, stop and exit with its reason shows there)."""
+        """A record of the instance's life, in its own log and in the server's (which outlives it)."""
         self.logs.append([time.strftime("%Y-%m-%d %H:%M:%S"), "camserver.supervisor", level, message])
-        logger.log(logging.getLevelName(level), "%s: %s", self.spec.key, message)
+        logger.log(logging.getLevelName(level), "%s: %s", self.spec.key, message, extra={"instance": self.spec.key})
 
     def send(self, command: StopCommand | ConfigCommand) -> bool:
         connection = self.connection
@@ -135,6 +144,7 @@ class _Instance:
             exit_code=self.exit_code,
             reason=self.reason,
             last_start_time=self.last_start_time,
+            end_time=self.end_time,
             restarts=self.restarts,
             permanent=self.spec.permanent,
             read_only=self.spec.read_only,
@@ -149,12 +159,13 @@ class LocalBackend:
 
     name = "local"
 
-    def __init__(self, *, preload: Sequence[str] = DEFAULT_PRELOAD, log_size: int = 1000) -> None:
+    def __init__(self, *, preload: Sequence[str] = DEFAULT_PRELOAD, log_size: int = 1000, history: int = 100) -> None:
         # One OpenMP thread per instance: bitshuffle's OpenMP threads would fight over the cores.
         os.environ.setdefault("OMP_NUM_THREADS", "1")
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(list(preload))
         self._log_size = log_size
+        self._history = history
         self._instances: dict[str, _Instance] = {}
         self._lock = threading.Lock()
         self._wake_reader, self._wake_writer = self._context.Pipe(duplex=False)
@@ -193,6 +204,7 @@ class LocalBackend:
             self._launch(instance)
         if not instance.started.wait(timeout):
             instance.reason = f"did not start within {timeout:g} s"
+            instance.note("ERROR", f"{instance.reason}: terminating")
             self._terminate(instance, grace=2.0)
             instance.state = InstanceState.FAILED
         return instance.info()
@@ -200,15 +212,20 @@ class LocalBackend:
     def stop(self, key: str, *, timeout: float = 10.0) -> InstanceInfo:
         instance = self._get(key)
         instance.stop_requested = True
-        instance.restart_at = None
+        if instance.restart_at is not None:
+            instance.restart_at = None
+            instance.note("INFO", "stop requested while waiting to restart: not restarted")
+            self._ended_for_good(instance)
         if instance.alive:
             instance.note("INFO", "stop requested")
             instance.state = InstanceState.STOPPING
+            instance.note("INFO", "stop requested")
             instance.send(StopCommand())
             if not instance.ended.wait(timeout):
                 instance.note("WARNING", f"did not stop within {timeout:g} s: terminating")
                 self._terminate(instance, grace=2.0)
                 instance.reason = f"did not stop within {timeout:g} s: terminated"
+                instance.note("WARNING", f"forced stop: {instance.reason} (exit code {instance.exit_code})")
         if instance.state in (InstanceState.RESTARTING, InstanceState.STOPPING):
             instance.state = InstanceState.STOPPED
         return instance.info()
@@ -254,6 +271,7 @@ class LocalBackend:
             instance = self._instances.get(key)
             if instance is not None and not instance.alive and instance.restart_at is None:
                 del self._instances[key]
+                logger.debug("%s: forgotten", key, extra={"instance": key})
 
     def nodes(self) -> list[NodeInfo]:
         with self._lock:
@@ -312,7 +330,10 @@ class LocalBackend:
         process.start()
         child.close()
         instance.process, instance.connection, instance.pid = process, parent, process.pid
-        instance.note("INFO", f"started process {process.pid}")
+        instance.end_time = instance.ended_at = None
+        what = "permanent " if spec.permanent else ""
+        again = f" (restart {instance.restarts})" if instance.restarts else ""
+        instance.note("INFO", f"started process {process.pid}: {what}{spec.kind.value}{again}")
         self._wake()
 
     def _terminate(self, instance: _Instance, *, grace: float) -> None:
@@ -377,6 +398,7 @@ class LocalBackend:
             instance.stream = report.stream
             instance.local_stream = report.local_stream
             instance.running_since = time.monotonic()
+            instance.note("INFO", f"running, streaming on {report.stream}")
             instance.started.set()
         elif isinstance(report, FailedReport):
             instance.state = InstanceState.FAILED
@@ -409,6 +431,8 @@ class LocalBackend:
             remove_stale_rings(pid=process.pid)  # a killed camera cannot remove its own
         if instance.exit_code < 0 and instance.exit_code != -15:
             instance.reason = instance.reason or f"killed by signal {-instance.exit_code}"
+        if instance.exit_code == _STATUS_LOST and instance.reason is None:
+            instance.reason = "its exit status was lost: the fork server that started it ended"
         if instance.state is InstanceState.STARTING:
             instance.state = InstanceState.FAILED
             instance.reason = instance.reason or f"exited with code {instance.exit_code} before it started"
@@ -417,7 +441,13 @@ class LocalBackend:
             instance.state = InstanceState.STOPPED if clean else InstanceState.FAILED
             if not clean:
                 instance.reason = instance.reason or f"exited with code {instance.exit_code}"
-        instance.note("INFO", f"process {process.pid} ended with code {instance.exit_code}: {instance.reason}")
+        instance.end_time = _now_text()
+        level = "INFO" if instance.state is InstanceState.STOPPED else "WARNING"
+        instance.note(
+            level,
+            f"process {process.pid} ended ({instance.state.value}) with exit code {instance.exit_code}: "
+            f"{instance.reason or 'no reason given'}",
+        )
         instance.started.set()
         instance.ended.set()
         for waiter in list(instance.acknowledgements.values()):
@@ -427,9 +457,24 @@ class LocalBackend:
             if time.monotonic() - instance.running_since > _STABLE_AFTER:
                 instance.delay = _FIRST_DELAY
             instance.restart_at = time.monotonic() + instance.delay
-            instance.note("WARNING", f"permanent instance: restarting in {instance.delay:g} s")
+            delay, count = instance.delay, instance.restarts + 1
+            instance.note("WARNING", f"permanent instance: restarting in {delay:g} s (restart {count}, backoff)")
             instance.delay = min(instance.delay * 2, _MAX_DELAY)
             instance.state = InstanceState.RESTARTING
+        else:
+            self._ended_for_good(instance)
+
+    def _ended_for_good(self, instance: _Instance) -> None:
+        """Keep an ended instance listed among the ``history`` newest ended ones; drop older ones."""
+        instance.ended_at = time.monotonic()
+        with self._lock:
+            ended = sorted(
+                (i for i in self._instances.values() if i.ended_at is not None and i.restart_at is None),
+                key=lambda i: i.ended_at or 0.0,
+            )
+            for old in ended[: max(0, len(ended) - self._history)]:
+                if self._instances.get(old.spec.key) is old:
+                    del self._instances[old.spec.key]
 
     def _restart_due(self) -> None:
         now = time.monotonic()

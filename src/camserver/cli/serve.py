@@ -74,6 +74,17 @@ def serve(
         int | None,
         typer.Option(help="a second port, where /api/v1/proxy answers for pipelines (CamServer's 8889)"),
     ] = None,
+    log_format: Annotated[
+        str | None, typer.Option(help="'text' or 'json' (one JSON object per line, with instance ids)")
+    ] = None,
+    read_network: Annotated[
+        list[str] | None,
+        typer.Option(help="network (CIDR) that may read without a token; repeat for more (default: all)"),
+    ] = None,
+    write_network: Annotated[
+        list[str] | None,
+        typer.Option(help="network (CIDR) that may also write without a token, e.g. a control-system network"),
+    ] = None,
 ) -> None:
     """Serve cameras and pipelines over REST on one port; instances run as child processes (or as
     actors on a Ray cluster with --backend ray)."""
@@ -94,6 +105,9 @@ def serve(
             "backend": backend,
             "ray_address": ray_address,
             "pipeline_port": pipeline_port,
+            "log_format": log_format.lower() if log_format else None,
+            "read_networks": read_network or None,
+            "write_networks": write_network or None,
         }.items()
         if value is not None
     }
@@ -106,17 +120,22 @@ def serve(
     except ConfigError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
-    if not settings.loopback_only and not settings.token and not no_auth:
+    if not settings.loopback_only and not settings.token and not settings.write_networks and not no_auth:
         typer.echo(
             f"error: bound to {settings.host}, reachable from other hosts: give --token (or "
             "CAMSERVER_TOKEN) so that only its holders can change configs and instances, "
-            "or --no-auth to allow anyone",
+            "--write-network to trust a network, or --no-auth to allow anyone",
             err=True,
         )
         raise typer.Exit(2)
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    if settings.log_format == "json":
+        from camserver.service.json_log import JsonLogFormatter
+
+        handler.setFormatter(JsonLogFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=settings.log_level, handlers=[handler])
     listeners = []
     for port_wanted in (settings.port, settings.pipeline_port):
         if port_wanted is None:
@@ -138,7 +157,11 @@ def serve(
         typer.echo(f"camserver pipeline proxy on http://{shown_host}:{pipeline_bound}", err=True)
     # JPEG frames of the viewer do not compress: per-message deflate would only cost time
     uvicorn_config = uvicorn.Config(
-        app, log_level=settings.log_level.lower(), access_log=False, ws_per_message_deflate=False
+        app,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        ws_per_message_deflate=False,
+        log_config=None,  # uvicorn's records go through the handler above, in the same format
     )
     server = _server(uvicorn_config)
     server.run(sockets=listeners)

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "TIME_BUCKETS",
     "ExitCode",
     "InstanceInfo",
     "InstanceKind",
@@ -17,6 +18,10 @@ __all__ = [
     "InstanceStatistics",
     "instance_key",
 ]
+
+
+#: upper bounds (seconds) of the processing-time and latency histograms instances keep
+TIME_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
 
 class InstanceKind(StrEnum):
@@ -144,6 +149,15 @@ class InstanceStatistics(BaseModel):
     processing_time_max: float = Field(0.0, description="ms, over the last second")
     latency_mean: float = Field(0.0, description="ms from the frame's timestamp to sending")
     latency_max: float = 0.0
+    processing_time_counts: list[int] = Field(
+        default_factory=list,
+        description="frames by processing time since the start: one count per TIME_BUCKETS bound, then the rest",
+    )
+    processing_time_sum: float = Field(0.0, description="seconds of processing since the start")
+    latency_counts: list[int] = Field(
+        default_factory=list, description="frames by latency since the start, as processing_time_counts"
+    )
+    latency_sum: float = Field(0.0, description="seconds of latency summed over the frames since the start")
 
 
 class InstanceInfo(BaseModel):
@@ -159,6 +173,7 @@ class InstanceInfo(BaseModel):
     exit_code: int | None = None
     reason: str | None = Field(None, description="why it failed or stopped, in words")
     last_start_time: str | None = None
+    end_time: str | None = Field(None, description="when its process ended (None while it runs)")
     restarts: int = 0
     permanent: bool = False
     read_only: bool = False

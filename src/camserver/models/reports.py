@@ -173,6 +173,7 @@ class InstanceSummary(BaseModel):
     exit_code: int | None = None
     restarts: int = 0
     last_start_time: str | None = None
+    end_time: str | None = Field(None, description="when an ended instance ended")
     node: str = "local"
     statistics: InstanceStatistics = Field(default_factory=InstanceStatistics)
 

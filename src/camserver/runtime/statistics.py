@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import time
+from bisect import bisect_left
 from collections.abc import Callable
 
 import psutil
 
-from camserver.models.instance import InstanceStatistics
+from camserver.models.instance import TIME_BUCKETS, InstanceStatistics
 
 __all__ = ["StatisticsCollector"]
 
@@ -53,6 +54,12 @@ class StatisticsCollector:
         self._latency_total = 0.0
         self._latency_max = 0.0
         self._latency_count = 0
+        # histograms since the start (one count per bucket, the last for the rest): the server's
+        # metrics are built from them, never from per-frame messages
+        self._processing_counts = [0] * (len(TIME_BUCKETS) + 1)
+        self._processing_sum = 0.0
+        self._latency_counts = [0] * (len(TIME_BUCKETS) + 1)
+        self._latency_sum = 0.0
 
     def received(self, nbytes: int = 0) -> None:
         """Account one received frame or message."""
@@ -74,12 +81,16 @@ class StatisticsCollector:
         self._processing_total += seconds
         self._processing_count += 1
         self._processing_max = max(self._processing_max, seconds)
+        self._processing_counts[bisect_left(TIME_BUCKETS, seconds)] += 1
+        self._processing_sum += seconds
 
     def latency(self, seconds: float) -> None:
         """Account the time from a frame's timestamp to its sending."""
         self._latency_total += seconds
         self._latency_count += 1
         self._latency_max = max(self._latency_max, seconds)
+        self._latency_counts[bisect_left(TIME_BUCKETS, seconds)] += 1
+        self._latency_sum += seconds
 
     @staticmethod
     def _rate(
@@ -141,6 +152,10 @@ class StatisticsCollector:
             processing_time_max=1e3 * self._processing_max,
             latency_mean=1e3 * self._latency_total / max(self._latency_count, 1),
             latency_max=1e3 * self._latency_max,
+            processing_time_counts=list(self._processing_counts),
+            processing_time_sum=self._processing_sum,
+            latency_counts=list(self._latency_counts),
+            latency_sum=self._latency_sum,
         )
         self._window_start = now
         self._window_rx, self._window_tx, self._window_bytes = self.rx_count, self.tx_count, self.bytes_sent

@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from camserver.errors import BackgroundNotFound, ConfigError
+from camserver.errors import BackgroundNotFound, ConfigError, StorageError
 from camserver.models.config_model import check_name
-from camserver.service.atomic_file import write_atomically
+from camserver.service.atomic_file import remove_temporaries, write_atomically
 from camserver.service.pickled_array import array_from_pickle
 
 __all__ = ["BackgroundStore", "array_from_npy_bytes", "array_from_upload"]
@@ -63,7 +63,11 @@ class BackgroundStore:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StorageError(f"cannot create the background folder {folder}: {error.strerror}") from None
+        remove_temporaries(folder)
         self._lock = threading.Lock()
 
     def path(self, background_id: str) -> Path:

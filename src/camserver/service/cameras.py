@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,6 @@ from camserver.errors import (
 )
 from camserver.models.camera import CameraConfig
 from camserver.models.instance import InstanceInfo, InstanceKind, InstanceSpec, InstanceState, instance_key
-from camserver.runtime.camera_transform import CameraTransform
 from camserver.service.backgrounds import BackgroundStore
 from camserver.service.config_store import ConfigStore, write_json_atomically
 from camserver.service.local_streams import local_stream_address
@@ -34,7 +35,7 @@ from camserver.service.placer import Placer
 from camserver.service.ports import PORT_ATTEMPTS, PortAllocator, port_taken
 from camserver.service.settings import ServerSettings
 from camserver.service.stream_bandwidth import camera_bandwidth
-from camserver.sources import create_source
+from camserver.sources.hdf5_file import split_source
 from camserver.transport import Subscriber
 
 __all__ = ["CameraManager"]
@@ -43,6 +44,17 @@ logger = logging.getLogger("camserver.cameras")
 
 Array = np.ndarray[Any, Any]
 _GRAB_TIMEOUT = 10.0
+#: what a raw image leaves out: the camera's transforms (and a fixed port the camera itself uses)
+_UNTRANSFORMED = {
+    "binning_x": 1,
+    "binning_y": 1,
+    "mirror_x": False,
+    "mirror_y": False,
+    "rotate": 0,
+    "roi": None,
+    "image_background": None,
+    "dtype": None,
+}
 
 
 class CameraManager:
@@ -116,11 +128,12 @@ class CameraManager:
     def set_config(self, name: str, data: dict[str, Any]) -> CameraConfig:
         """Validate and save a complete config; a running instance applies it from the next frame."""
         config = CameraConfig.load(data, name=name)
+        confined = self._confined(config)
         self.store.set(name, config.to_dict(expanded=False))
         info = self._running(name)
         if info is not None:
             try:
-                self.backend.update_config(info.key, config.to_dict())
+                self.backend.update_config(info.key, confined.to_dict())
             except InstanceNotFound:
                 pass  # it ended meanwhile: the next start reads the saved config
             except ConfigError as error:
@@ -154,23 +167,47 @@ class CameraManager:
                 f"camera '{config.name}' subtracts background '{background_id}', which does not exist"
             ) from None
 
+    def _confined(self, config: CameraConfig) -> CameraConfig:
+        """The config with the file it reads (hdf5) made absolute, if it lies in a folder the
+        server's ``source_dirs`` allow; :class:`PermissionDenied` otherwise, in words that say
+        nothing of whether the file exists."""
+        if config.source_type != "hdf5":
+            return config
+        path, dataset = split_source(config.source)
+        allowed = self.settings.readable_dirs
+        target = (path if path.is_absolute() else allowed[0] / path).resolve()
+        if not any(target == folder or folder in target.parents for folder in allowed):
+            folders = ", ".join(str(folder) for folder in allowed)
+            raise PermissionDenied(
+                f"camera '{config.name}': hdf5 files are read only from the server's source_dirs ({folders}); "
+                f"'{path}' is outside them"
+            )
+        return config.updated({"source": f"{target}:{dataset}"})
+
     def spec(self, name: str, config: CameraConfig | None = None) -> InstanceSpec:
         """What starting this camera's instance takes."""
         config = config or self.config(name)
+        key = instance_key(InstanceKind.CAMERA, name)
+        self.ports.reclaim(self._owner_active)
+        fixed = self.placer.fixed_port("camera", name)  # servers.json's "name:port"
+        port = None if config.protocol == "ipc" else fixed or config.port or self.ports.allocate(key)
+        local = local_stream_address(self.settings.data_dir, "camera", name) if self.settings.shared_memory else None
+        return self._spec(name, config, instance_id=name, port=port, local_stream=local)
+
+    def _spec(
+        self, name: str, config: CameraConfig, *, instance_id: str, port: int | None, local_stream: str | None
+    ) -> InstanceSpec:
         if config.source_type == "script" and self.user_scripts is None:
             raise PermissionDenied(
                 "user scripts are not allowed on this server (start it with --allow-user-scripts): "
                 f"camera '{name}' with source_type 'script' is refused"
             )
-        key = instance_key(InstanceKind.CAMERA, name)
-        self.ports.reclaim(self._owner_active)
-        fixed = self.placer.fixed_port("camera", name)  # servers.json's "name:port"
-        port = None if config.protocol == "ipc" else fixed or config.port or self.ports.allocate(key)
+        config = self._confined(config)
         ipc_dir = self.settings.data_dir / "ipc"
         if config.protocol == "ipc":
             ipc_dir.mkdir(parents=True, exist_ok=True)
         return InstanceSpec(
-            instance_id=name,
+            instance_id=instance_id,
             kind=InstanceKind.CAMERA,
             config=config.to_dict(),
             config_name=name,
@@ -180,12 +217,10 @@ class CameraManager:
             background_file=self._background_file(config),
             ipc_dir=str(ipc_dir.resolve()) if config.protocol == "ipc" else None,
             user_scripts_dir=str(self.user_scripts) if self.user_scripts else None,
-            permanent=name in self.permanent,
+            permanent=instance_id in self.permanent,
             log_level=self.settings.log_level,
             max_message_size=self.settings.max_message_size,
-            local_stream=(
-                local_stream_address(self.settings.data_dir, "camera", name) if self.settings.shared_memory else None
-            ),
+            local_stream=local_stream,
         )
 
     def _owner_active(self, key: str) -> bool:
@@ -220,6 +255,8 @@ class CameraManager:
             assert spec.port is not None
             logger.warning("camera %s: port %d was taken before it could bind; trying another", camera, spec.port)
             self.ports.taken_elsewhere(spec.key, spec.port)
+            with contextlib.suppress(InstanceNotFound):  # a permanent instance would retry the taken port
+                self.backend.stop(spec.key, timeout=self.settings.stop_timeout)
             spec = self.spec(camera, config)
             info = self._place_and_start(spec, config, near=near)
         return spec, info
@@ -280,6 +317,7 @@ class CameraManager:
     def stop(self, name: str) -> None:
         """Stop the camera's instance; raises :class:`InstanceNotFound` if it has none."""
         key = instance_key(InstanceKind.CAMERA, name)
+        logger.info("camera %s: stop requested", name, extra={"instance": key})
         self.backend.stop(key, timeout=self.settings.stop_timeout)
 
     def stop_all(self) -> None:
@@ -342,47 +380,63 @@ class CameraManager:
             self._start_permanent(camera)
         return kept
 
-    # -- single frames, without a stream ------------------------------------------------------
+    # -- single frames, from an instance ----------------------------------------------------
+
+    @contextlib.contextmanager
+    def _probe(self, camera: str, config: CameraConfig) -> Iterator[InstanceInfo]:
+        """A short-lived instance of ``config`` on any free port, stopped and forgotten when the
+        block ends: the server never opens a source itself (a script camera's code, an EPICS
+        connection, a file all stay in an instance process)."""
+        instance_id = f"{camera}.probe-{uuid.uuid4().hex[:8]}"
+        config = config.updated(
+            {"no_client_timeout": _GRAB_TIMEOUT, "port": None, "protocol": "tcp", "forwarder_port": None}
+        )
+        spec = self._spec(camera, config, instance_id=instance_id, port=None, local_stream=None)
+        info = self.backend.start(spec, timeout=self.settings.start_timeout)
+        try:
+            yield info
+        finally:
+            with contextlib.suppress(InstanceNotFound):
+                self.backend.stop(spec.key, timeout=self.settings.stop_timeout)
+                self.backend.forget(spec.key)
 
     def is_online(self, name: str) -> tuple[bool, str]:
-        """Whether the camera's source answers, and why not."""
+        """Whether the camera's source answers, and why not: a running instance answers; else a
+        short-lived instance tries to open the source."""
         config = self.config(name)
-        if self._running(config.name or name) is not None:
+        camera = config.name or name
+        if self._running(camera) is not None:
             return True, "ok"
-        source = create_source(config, user_scripts=self.user_scripts)
-        try:
-            source.open()
-        except SourceError as error:
-            return False, str(error)
-        finally:
-            source.close()
-        return True, "ok"
+        with self._probe(camera, config) as info:
+            if info.state is InstanceState.RUNNING:
+                return True, "ok"
+            return False, info.reason or "the camera did not start"
+
+    @staticmethod
+    def _receive_image(address: str, camera: str) -> Array:
+        with Subscriber(address, receive_timeout=_GRAB_TIMEOUT) as subscriber:
+            message = subscriber.receive()
+        if message is None:
+            raise Timeout(f"Camera '{camera}' delivered no image within {_GRAB_TIMEOUT:g} s.")
+        image = message.data.get("image")
+        if not isinstance(image, np.ndarray):
+            raise Timeout(f"Camera '{camera}' sent a message without an image.")
+        return image
 
     def grab(self, name: str, *, raw: bool = False) -> Array:
-        """One image: from the running instance's stream, else straight from the source
-        (``raw``: before the camera's transforms)."""
+        """One image (``raw``: before the camera's transforms), from the camera's running
+        instance, else from a short-lived instance."""
         config = self.config(name)
         camera = config.name or name
         info = self._running(camera)
         if info is not None and info.stream_address and not raw:
-            with Subscriber(info.stream_address, receive_timeout=_GRAB_TIMEOUT) as subscriber:
-                message = subscriber.receive()
-            if message is not None and isinstance(message.data.get("image"), np.ndarray):
-                image: Array = message.data["image"]
-                return image
-        source = create_source(config, user_scripts=self.user_scripts)
-        source.open()
-        try:
-            frame = source.read(_GRAB_TIMEOUT)
-        finally:
-            source.close()
-        if frame is None:
-            raise Timeout(f"Camera '{camera}' delivered no image within {_GRAB_TIMEOUT:g} s.")
+            return self._receive_image(info.stream_address, camera)
         if raw:
-            raw_image: Array = frame.image
-            return raw_image
-        image, _, _ = CameraTransform(config, self._background_file(config)).apply(frame.image)
-        return image
+            config = config.updated(_UNTRANSFORMED)
+        with self._probe(camera, config) as probe:
+            if probe.state is not InstanceState.RUNNING or not probe.stream_address:
+                raise SourceError(f"Camera '{camera}' could not start: {probe.reason}")
+            return self._receive_image(probe.stream_address, camera)
 
     def geometry(self, name: str) -> list[int]:
         """``[width, height]`` of the camera's images after binning, rotation and ROI."""

@@ -7,9 +7,9 @@ import threading
 from pathlib import Path
 from typing import Any, Protocol
 
-from camserver.errors import ConfigError, NotFound
+from camserver.errors import ConfigError, NotFound, StorageError
 from camserver.models.config_model import check_name
-from camserver.service.atomic_file import write_atomically
+from camserver.service.atomic_file import remove_temporaries, write_atomically
 
 __all__ = ["ConfigStore", "FileConfigStore", "write_json_atomically"]
 
@@ -43,7 +43,11 @@ class FileConfigStore:
 
     def __init__(self, folder: Path, *, not_found: type[NotFound], kind: str) -> None:
         self.folder = folder
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StorageError(f"cannot create the {kind} config folder {folder}: {error.strerror}") from None
+        remove_temporaries(folder)
         self._not_found = not_found
         self._kind = kind
         self._lock = threading.Lock()
@@ -91,3 +95,5 @@ class FileConfigStore:
                 path.unlink()
             except FileNotFoundError:
                 raise self._not_found(f"Config '{name}' does not exist.") from None
+            except OSError as error:
+                raise StorageError(f"cannot delete {self._kind} config '{name}': {error.strerror}") from None

@@ -12,8 +12,8 @@ __all__ = ["instance_overview"]
 
 
 def instance_overview(backend: Backend) -> list[InstanceSummary]:
-    """Running instances and those that ended without being forgotten (failed ones, with their
-    reason and exit code), cameras first, each kind by id."""
+    """Running instances and the most recently ended ones (the server's ``instance_history``
+    setting bounds how many), with their reason and exit code; cameras first, each kind by id."""
     infos = backend.instances(active_only=False)
     ordered = sorted(infos, key=lambda info: (info.kind is not InstanceKind.CAMERA, info.instance_id))
     return [instance_summary(info) for info in ordered]

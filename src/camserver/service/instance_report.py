@@ -87,6 +87,7 @@ def instance_summary(info: InstanceInfo) -> InstanceSummary:
         exit_code=info.exit_code,
         restarts=info.restarts,
         last_start_time=info.last_start_time,
+        end_time=info.end_time,
         node=info.node,
         statistics=info.statistics,
     )

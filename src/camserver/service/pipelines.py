@@ -195,6 +195,8 @@ class PipelineManager:
                 logger.warning("pipeline %s: port %d was taken before it could bind; trying another", instance_id,
                                spec.port)  # fmt: skip
                 self.ports.taken_elsewhere(spec.key, spec.port)
+                with contextlib.suppress(InstanceNotFound):  # a permanent instance would retry the taken port
+                    self.backend.stop(spec.key, timeout=self.settings.stop_timeout)
                 spec = self._spec(config, instance_id, read_only=read_only, permanent=permanent)
                 info = self._place_and_start(config, spec)
         if permanent and info.state is InstanceState.STARTING:  # waiting for the node it is fixed on
@@ -430,10 +432,13 @@ class PipelineManager:
         if config.effective_mode != "FILE" or not config.file:
             return config
         path = Path(config.file)
-        target = (path if path.is_absolute() else self.recordings / path).resolve()
-        root = self.recordings.resolve()
-        if root not in target.parents:
-            raise PermissionDenied(f"recordings are written under {root}; '{config.file}' is outside it")
+        allowed = self.settings.writable_dirs if self.settings.recording_dirs else [self.recordings.resolve()]
+        target = (path if path.is_absolute() else allowed[0] / path).resolve()
+        if not any(folder in target.parents for folder in allowed):
+            folders = ", ".join(str(folder) for folder in allowed)
+            raise PermissionDenied(
+                f"recordings are written under {folders} (the server's recording_dirs); '{config.file}' is outside"
+            )
         return config.updated({"file": str(target)})
 
     def _input(self, instance_id: str) -> str:

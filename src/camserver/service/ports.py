@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import socket
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
-from camserver.errors import Conflict
+from camserver.errors import Conflict, StorageError
 from camserver.models.instance import ExitCode, InstanceInfo, InstanceSpec
+from camserver.service.atomic_file import write_atomically
+
+logger = logging.getLogger("camserver.ports")
 
 __all__ = ["PORT_ATTEMPTS", "PortAllocator", "port_taken"]
 
@@ -30,21 +36,54 @@ class PortAllocator:
     keeps its stream address and connected clients reconnect by themselves. "Free" is what a
     stream's own bind needs: the probe binds with ``SO_REUSEADDR``, as ZMQ does, so connections of
     the previous instance still in TIME-WAIT do not count as a listener (only a socket that listens
-    on the port does).
+    on the port does). With ``memory`` (a JSON file) the last ``remembered`` assignments outlive
+    the server: after a restart of the server its instances come back on the addresses clients know.
     """
 
-    def __init__(self, first: int, last: int, *, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, first: int, last: int, *, host: str = "127.0.0.1", memory: Path | None = None, remembered: int = 1000
+    ) -> None:
         self.first, self.last, self.host = first, last, host
         self._used: dict[int, str] = {}
         self._taken_at: dict[int, float] = {}
-        self._last: dict[str, int] = {}
+        self._memory = memory
+        self._remembered = remembered
+        self._last: dict[str, int] = self._recall()
         self._next = first
         self._lock = threading.Lock()
+
+    def _recall(self) -> dict[str, int]:
+        if self._memory is None:
+            return {}
+        try:
+            stored = json.loads(self._memory.read_bytes())
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(stored, dict):
+            return {}
+        return {str(owner): port for owner, port in stored.items() if isinstance(port, int)}
+
+    def _remember(self, owner: str, port: int) -> None:
+        if self._last.get(owner) == port:
+            return
+        self._last.pop(owner, None)
+        self._last[owner] = port  # the newest last: the oldest are forgotten first
+        while len(self._last) > self._remembered:
+            del self._last[next(iter(self._last))]
+        if self._memory is None:
+            return
+        text = json.dumps(self._last, indent=1).encode()
+        try:
+            write_atomically(self._memory, lambda stream: stream.write(text))
+        except StorageError as error:  # a full or read-only disk costs only the memory of ports
+            logger.warning("stream ports not remembered: %s", error)
 
     def _free(self, port: int) -> bool:
         if port in self._used:
             return False
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            # as ZMQ binds: a port whose last connections linger in TIME_WAIT (a killed instance's)
+            # is free, a port something listens on is not
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((self.host if self.host not in ("", "*") else "0.0.0.0", port))
@@ -82,7 +121,7 @@ class PortAllocator:
     def _take(self, owner: str, port: int) -> int:
         self._used[port] = owner
         self._taken_at[port] = time.monotonic()
-        self._last[owner] = port
+        self._remember(owner, port)
         return port
 
     def claim(self, owner: str, port: int) -> None:

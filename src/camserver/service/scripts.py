@@ -7,9 +7,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from camserver.errors import PermissionDenied, ScriptNotFound
+from camserver.errors import PermissionDenied, ScriptNotFound, StorageError
 from camserver.models.config_model import check_name
-from camserver.service.atomic_file import write_atomically
+from camserver.service.atomic_file import remove_temporaries, write_atomically
 
 __all__ = ["ScriptStore"]
 
@@ -30,7 +30,12 @@ class ScriptStore:
         self.allowed = allowed
         self._lock = threading.Lock()
         if allowed:
-            self.libraries.mkdir(parents=True, exist_ok=True)
+            try:
+                self.libraries.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise StorageError(f"cannot create the user-script folder {self.libraries}: {error.strerror}") from None
+            remove_temporaries(folder)
+            remove_temporaries(self.libraries)
 
     def _check_allowed(self) -> None:
         if not self.allowed:
@@ -65,7 +70,6 @@ class ScriptStore:
         if len(content) > _MAX_BYTES:
             raise PermissionDenied(f"uploads are limited to {_MAX_BYTES} bytes")
         path = self._path(folder, name)
-        folder.mkdir(parents=True, exist_ok=True)
         with self._lock:
             write_atomically(path, lambda stream: stream.write(content))
 
@@ -75,6 +79,8 @@ class ScriptStore:
             self._path(folder, name).unlink()
         except FileNotFoundError:
             raise ScriptNotFound(f"{what} '{name}' does not exist.") from None
+        except OSError as error:
+            raise StorageError(f"cannot delete {what.lower()} '{name}': {error.strerror}") from None
 
     def get_script(self, name: str) -> str:
         """A script's text."""

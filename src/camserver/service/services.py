@@ -52,13 +52,16 @@ class DataLayout:
         self.permanent_cameras = self.cameras / "permanent_instances.json"
         self.camera_servers = self.cameras / "servers.json"
         self.pipeline_servers = self.pipelines / "servers.json"
+        #: the stream ports instances had, so they get them back after a restart of the server
+        self.camera_ports = root / "camera_ports.json"
+        self.pipeline_ports = root / "pipeline_ports.json"
 
 
 def make_backend(settings: ServerSettings) -> Backend:
     """The backend ``settings`` ask for: the local supervisor, or a Ray cluster (joined at
     ``ray_address``, or a Ray head started in this process)."""
     if settings.backend == "local":
-        return LocalBackend()
+        return LocalBackend(history=settings.instance_history)
     from camserver.backends.ray_backend import RayBackend
     from camserver.backends.ray_options import head_options
 
@@ -90,8 +93,10 @@ class Services:
         user_scripts = self.layout.user_scripts if settings.allow_user_scripts else None
         # on a cluster a port is checked on every interface of this host (simulated nodes share it)
         probe_host = settings.host if self.backend.name == "local" else ""
-        self.camera_ports = PortAllocator(*settings.camera_ports, host=probe_host)
-        self.pipeline_ports = PortAllocator(*settings.pipeline_ports, host=probe_host)
+        self.camera_ports = PortAllocator(*settings.camera_ports, host=probe_host, memory=self.layout.camera_ports)
+        self.pipeline_ports = PortAllocator(
+            *settings.pipeline_ports, host=probe_host, memory=self.layout.pipeline_ports
+        )
         self.cameras = CameraManager(
             store=self.camera_store,
             backend=self.backend,
@@ -118,13 +123,18 @@ class Services:
             InstanceKind.PIPELINE: ProxyService(self, InstanceKind.PIPELINE),
         }
         self.started_at = time.time()
+        self._log_level = logging.NOTSET
         self._net_last: tuple[float, int, int] | None = None
 
     def start(self, *, server_url: str | None = None) -> None:
         """Attach the log ring, warm the backend up (imports and compiled kernels), install the
         demo if asked, start the permanent instances. ``server_url`` is where instances reach the
         REST API (pipelines ask it for their camera's stream after a camera restart)."""
-        logging.getLogger("camserver").addHandler(self.log_ring)
+        camserver_log = logging.getLogger("camserver")
+        camserver_log.addHandler(self.log_ring)
+        self._log_level = camserver_log.level
+        if camserver_log.getEffectiveLevel() > logging.getLevelName(self.settings.log_level):
+            camserver_log.setLevel(self.settings.log_level)  # the log ring keeps what the setting asks for
         self.pipelines.server_url = server_url
         warm_up = getattr(self.backend, "warm_up", None)
         if callable(warm_up):
@@ -150,7 +160,9 @@ class Services:
         """Stop every instance and the backend (on a cluster joined at an address, the instances
         keep running: a server started again finds them)."""
         self.backend.close(timeout=self.settings.stop_timeout)
-        logging.getLogger("camserver").removeHandler(self.log_ring)
+        camserver_log = logging.getLogger("camserver")
+        camserver_log.removeHandler(self.log_ring)
+        camserver_log.setLevel(self._log_level)
 
     # -- reports ------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import socket
 import tomllib
@@ -80,6 +81,44 @@ class ServerSettings(BaseSettings):
     start_timeout: float = Field(30.0, gt=0, description="seconds an instance may take to start")
     stop_timeout: float = Field(10.0, gt=0, description="seconds an instance may take to stop")
     log_level: Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"] = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        "text", description="server log lines as text, or as one JSON object per line (with instance ids)"
+    )
+    # -- who may do what ---------------------------------------------------------------------
+    read_networks: list[str] = Field(
+        ["0.0.0.0/0", "::/0"], description="client networks (CIDR) that may read without a token"
+    )
+    write_networks: list[str] = Field(
+        [], description="client networks (CIDR) that may also write (configs, instances) without a token"
+    )
+    allowed_hosts: list[str] = Field(
+        [], description="names this server answers to besides its own (Host header); '*' turns the check off"
+    )
+    allowed_origins: list[str] = Field(
+        [], description="web origins (scheme://host:port) whose pages may write and open the viewer, besides its own"
+    )
+    # -- how much ----------------------------------------------------------------------------
+    max_config_bytes: int = Field(1 << 20, gt=0, description="largest JSON request body: configs, updates")
+    max_script_bytes: int = Field(4 << 20, gt=0, description="largest user script or library upload")
+    max_background_bytes: int = Field(256 << 20, gt=0, description="largest background upload (.npy or JSON)")
+    instance_history: int = Field(100, ge=0, description="ended instances kept in the instance list")
+    # -- which files -------------------------------------------------------------------------
+    source_dirs: list[Path] | None = Field(
+        None, description="folders cameras may read files from (hdf5); default: <data_dir>/sources"
+    )
+    recording_dirs: list[Path] | None = Field(
+        None, description="folders pipelines may record into; default: <data_dir>/recordings"
+    )
+
+    @field_validator("read_networks", "write_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"{network!r} is not a network (CIDR, e.g. 10.1.0.0/16) or an address") from None
+        return value
 
     @field_validator("camera_ports", "pipeline_ports")
     @classmethod
@@ -133,6 +172,16 @@ class ServerSettings(BaseSettings):
         if self.host in ("0.0.0.0", "::", ""):
             return socket.gethostname()
         return self.host
+
+    @property
+    def readable_dirs(self) -> list[Path]:
+        """Folders whose files cameras may read (absolute)."""
+        return [folder.resolve() for folder in (self.source_dirs or [self.data_dir / "sources"])]
+
+    @property
+    def writable_dirs(self) -> list[Path]:
+        """Folders pipelines may record into (absolute); the first takes relative file names."""
+        return [folder.resolve() for folder in (self.recording_dirs or [self.data_dir / "recordings"])]
 
     @property
     def loopback_only(self) -> bool:

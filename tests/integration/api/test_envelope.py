@@ -19,7 +19,7 @@ def request(tmp_path: Path, method: str, path: str, **options: Any) -> httpx.Res
 
     async def send() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://camserver") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             return await client.request(method, path, **options)
 
     return asyncio.run(send())

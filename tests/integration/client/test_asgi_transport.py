@@ -22,7 +22,7 @@ def test_the_async_client_runs_the_app_in_process(tmp_path: Path) -> None:
 
     async def run() -> None:
         transport = httpx.ASGITransport(app=app)
-        async with AsyncClient("http://camserver.test", transport=transport) as client:
+        async with AsyncClient("http://localhost", transport=transport) as client:
             assert await client.cameras.list() == ["sim"]
             assert (await client.pipelines.config("sim_sp")).camera_name == "sim"
             assert (await client.cameras.set_config("two", {"source": "", "source_type": "simulation"})).name == "two"

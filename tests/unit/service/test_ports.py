@@ -4,8 +4,10 @@ among the unit tests) binds sockets, always on 127.0.0.1."""
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -301,3 +303,33 @@ def test_a_port_taken_elsewhere_is_not_preferred_again() -> None:
     allocator.release("camera/a")
     assert allocator.allocate("camera/a") == second  # the last port it had is preferred again
     assert allocator.allocate("camera/b") in ports
+
+
+def free_range(count: int = 4) -> tuple[int, int]:
+    with held_ports(count) as held:
+        first = port_of(held[0])
+    return first, first + count
+
+
+def test_ports_are_remembered_across_restarts_of_the_server(tmp_path: Path) -> None:
+    memory = tmp_path / "camera_ports.json"
+    first, last = free_range()
+    before = PortAllocator(first, last, host=HOST, memory=memory)
+    given = {owner: before.allocate(owner) for owner in ("camera/b", "camera/a")}
+    after = PortAllocator(first, last, host=HOST, memory=memory)  # the next server on the folder
+    assert {owner: after.allocate(owner) for owner in ("camera/a", "camera/b")} == given
+
+
+def test_only_the_newest_assignments_are_remembered(tmp_path: Path) -> None:
+    memory = tmp_path / "ports.json"
+    allocator = PortAllocator(*free_range(), host=HOST, memory=memory, remembered=2)
+    for owner in ("x", "y", "z"):
+        allocator.allocate(owner)
+    assert sorted(json.loads(memory.read_text())) == ["y", "z"]
+
+
+def test_a_memory_that_cannot_be_written_costs_only_the_memory(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    allocator = PortAllocator(*free_range(), host=HOST, memory=blocked / "ports.json")  # a file is no folder
+    assert allocator.allocate("camera/a") >= allocator.first
