@@ -24,6 +24,8 @@ _MAX_ITERATIONS = 200
 #: squares by less than this fraction: scipy's ``curve_fit`` defaults (``xtol``, ``ftol``), so the fit
 #: is as exact as CamServer's and takes no iterations beyond it
 _TOLERANCE = 1.49012e-08
+#: a fitted sigma wider than this many axis spans is taken as a failed fit
+_MAX_WIDTH_SPANS = 10.0
 
 
 class GaussianFit(NamedTuple):
@@ -155,12 +157,19 @@ def _levenberg_marquardt(x, y, start):  # type: ignore[no-untyped-def]
     if not math.isfinite(cost):
         return p, False
     damping = 1e-3
+    # Each parameter's damping is scaled by the largest curvature it has had (MINPACK's scaling, as
+    # curve_fit): scaled by the current one, a step grows without bound once sigma grows and the
+    # profile no longer constrains mean and sigma, and the fit runs away to a "Gaussian" millions of
+    # pixels wide (seen on about 1 % of noisy profiles of a narrow beam).
+    scale = np.zeros(4)
     for _ in range(_MAX_ITERATIONS):
         _normal_equations(x, y, p, e, jtj, jtr)
+        for k in range(4):
+            scale[k] = max(scale[k], jtj[k, k])
         while True:
             damped[:, :] = jtj
             for k in range(4):
-                damped[k, k] += damping * jtj[k, k] if jtj[k, k] > 0 else damping
+                damped[k, k] += damping * scale[k] if scale[k] > 0 else damping
             if _solve(damped, jtr, step):
                 for k in range(4):
                     trial[k] = p[k] + step[k]
@@ -196,6 +205,12 @@ def solve_gaussian(profile, axis):  # type: ignore[no-untyped-def]
         for k in range(4):
             if not math.isfinite(fitted[k]):
                 converged = False
+        # a minimum beyond the profile (its mean more than the axis' span outside it, or wider than
+        # ten spans) describes no beam on this axis: the fit failed, as CamServer's would by raising
+        low, high = min(axis[0], axis[-1]), max(axis[0], axis[-1])
+        span = high - low
+        if abs(fitted[3]) > _MAX_WIDTH_SPANS * span or not low - span <= fitted[2] <= high + span:
+            converged = False
         if converged:
             result = fitted
     return result[0], result[1], result[2], abs(result[3]), converged

@@ -74,6 +74,12 @@ def _moments(profile, axis, offset, mean, sigma):  # type: ignore[no-untyped-def
     if total == 0.0 or not math.isfinite(total):
         return np.nan, np.nan
     cut = 5.0 * sigma
+    inside = 0
+    for i in range(profile.shape[0]):
+        if not abs(axis[i] - mean) > cut:
+            inside += 1
+    if inside == 0:  # the fit's window holds no sample (a fit beside the axis): every sample counts
+        cut = np.inf
     center = 0.0
     for i in range(profile.shape[0]):
         if not abs(axis[i] - mean) > cut:

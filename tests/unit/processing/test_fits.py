@@ -52,6 +52,53 @@ def test_fit_reaches_the_same_minimum_as_scipy_curve_fit(seed):
     )
 
 
+def _simulated_profile(seed: int, frame: int) -> np.ndarray:
+    """The x profile of a frame of the simulation camera (a beam a few pixels wide on strong
+    noise, with hot pixels): the kind of profile a fit can run away on."""
+    from camserver.processing.kernels import pixel_pass
+    from camserver.sources.simulated_beam import SimulatedBeam
+
+    beam = SimulatedBeam(320, 240, seed=seed)
+    for _ in range(frame):
+        beam.image()
+    profile = pixel_pass(beam.image()).x_profile
+    assert profile is not None
+    return profile.astype(np.float64)
+
+
+def test_a_noisy_narrow_beam_is_found_where_curve_fit_finds_it():
+    # from CamServer's guess (at a hot column, far too wide) a fit damped by the current curvature
+    # ran away to a mean of 3e37; damped by the largest curvature seen, it finds the beam
+    values, axis = _simulated_profile(3, 18), np.arange(320, dtype=np.float64)
+    fit = fit_gaussian(values, axis)
+    expected = reference.gauss_fit(values, axis)
+    assert fit.converged
+    # both stop within their tolerances of a flat minimum: they agree to 1/1000 of the beam's width
+    assert fit.mean == pytest.approx(expected[2], abs=1e-3 * expected[3])
+    assert fit.standard_deviation == pytest.approx(expected[3], rel=1e-3)
+
+
+def test_a_minimum_beyond_the_axis_is_a_failed_fit_and_the_centre_of_mass_stays_on_the_axis():
+    axis = np.arange(100, dtype=np.float64)
+    ramp = 10.0 * axis  # the best "Gaussian" of a ramp lies far beyond its end
+    statistics = analyse_profile(ramp, axis)
+    assert statistics.fit is not None
+    assert not statistics.fit.converged
+    assert statistics.fit.mean == 99.0, "CamServer's initial guess is reported, as for any failed fit"
+    assert statistics.center_of_mass is not None
+    assert 0 <= statistics.center_of_mass <= 99
+
+
+@pytest.mark.parametrize("mean", [-1e6, 1e6])
+def test_a_fit_window_that_holds_no_sample_counts_every_sample(mean):
+    from camserver.processing.profile import _moments
+
+    values, axis = _profile(noise=0.0)
+    center, rms = _moments(values, axis, 20.0, mean, 6.3)
+    assert center == pytest.approx(93.7, abs=1e-6)
+    assert rms == pytest.approx(6.3, rel=1e-3)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_fit_of_a_non_gaussian_profile_is_at_least_as_good_as_curve_fit(seed):
     values, axis = _profile(n=120, center=60.0, sigma=9.0, amplitude=900.0, offset=80.0, noise=30, seed=seed)
