@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import PlainTextResponse
 
 from camserver.api.dependencies import services
 from camserver.api.envelope import error_responses
+from camserver.api.shared_routes import TEXT
 from camserver.errors import ConfigError, NotFound
 from camserver.models.replies import LogsReply
 from camserver.models.reports import LogRecord
@@ -18,9 +19,6 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/logs", tags=["logs"])
 Deps = Annotated[Services, Depends(services)]
-TEXT: dict[int | str, dict[str, Any]] = {
-    200: {"description": "one record a line", "content": {"text/plain": {"schema": {"type": "string"}}}}
-}
 
 
 @router.get("", summary="The server's recent log records", response_model=LogsReply, responses=error_responses())

@@ -3,12 +3,13 @@ node column; CamServer has no such route)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
 from camserver.api.dependencies import services
-from camserver.api.envelope import ok
+from camserver.api.envelope import error_responses
+from camserver.models.replies import NodesReply
 from camserver.service import Services
 
 __all__ = ["router"]
@@ -17,6 +18,11 @@ router = APIRouter(prefix="/api/v1/nodes", tags=["nodes"])
 Deps = Annotated[Services, Depends(services)]
 
 
-@router.get("", summary="The backend and its nodes: labels, network capacity, instances (a NodeList)")
-def list_nodes(service: Deps) -> dict[str, Any]:
-    return ok(**service.node_list().model_dump(mode="json"))
+@router.get(
+    "",
+    summary="The backend and its nodes: labels, network capacity, instances",
+    response_model=NodesReply,
+    responses=error_responses(),
+)
+def list_nodes(service: Deps) -> NodesReply:
+    return NodesReply(**dict(service.node_list()))

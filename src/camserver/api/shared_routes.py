@@ -15,7 +15,7 @@ from camserver.models.instance import InstanceKind
 from camserver.models.replies import HeartbeatReply, Reply, ScriptNamesReply, ScriptReply, ServerInfoReply, VersionReply
 from camserver.service import Services, array_from_upload
 
-__all__ = ["PNG", "add_instance_routes", "add_upload_routes", "flag"]
+__all__ = ["PNG", "TEXT", "add_instance_routes", "add_upload_routes", "flag"]
 
 Deps = Annotated[Services, Depends(services)]
 Mutating = [Depends(authorize)]
@@ -23,6 +23,10 @@ Mutating = [Depends(authorize)]
 #: the ``responses`` entry of a route answering a PNG image
 PNG: dict[int | str, dict[str, Any]] = {
     200: {"description": "the image", "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}
+}
+#: the ``responses`` entry of a route answering text (the ``/txt`` log routes)
+TEXT: dict[int | str, dict[str, Any]] = {
+    200: {"description": "one record a line", "content": {"text/plain": {"schema": {"type": "string"}}}}
 }
 #: a raw request body (scripts, libraries, background uploads)
 OCTETS: dict[str, Any] = {

@@ -18,7 +18,15 @@ Importing this package loads none of the server's dependencies (FastAPI, uvicorn
 from camserver.client.async_client import AsyncClient
 from camserver.client.call import Call, Reply
 from camserver.client.client import Client
-from camserver.client.reports import HeartbeatEntry, InstanceReport, LogRecord, ServerReport, StartedInstance
+from camserver.client.reports import (
+    HeartbeatEntry,
+    InstanceReport,
+    LogRecord,
+    NodeInfo,
+    NodeList,
+    ServerReport,
+    StartedInstance,
+)
 from camserver.client.session import DEFAULT_URL
 from camserver.client.stream_reader import StreamReader, is_stream_address, read_stream, resolve_stream
 from camserver.protocol import Message
@@ -32,6 +40,8 @@ __all__ = [
     "InstanceReport",
     "LogRecord",
     "Message",
+    "NodeInfo",
+    "NodeList",
     "Reply",
     "ServerReport",
     "StartedInstance",

@@ -3,6 +3,7 @@ server as well; this module names them for the client's users and adds a few ali
 
 from __future__ import annotations
 
+from camserver.models.node import NodeInfo, NodeList
 from camserver.models.replies import StartedReply
 from camserver.models.reports import HeartbeatEntry, InstanceReport, LogRecord, ServerReport
 
@@ -14,6 +15,8 @@ __all__ = [
     "LogRecord",
     "LogRecords",
     "Names",
+    "NodeInfo",
+    "NodeList",
     "ServerReport",
     "StartedInstance",
 ]

@@ -1,4 +1,4 @@
-"""``client.server``: the server itself: version, load and instances, heartbeat, logs.
+"""``client.server``: the server itself: version, load and instances, heartbeat, logs, nodes.
 
 ``/info`` and ``/heartbeat`` exist under both prefixes, each about its own kind of instance;
 ``kind`` chooses (cameras by default, as CamServer's ``CamClient``).
@@ -14,7 +14,8 @@ from camserver.client.envelope import parsed, text_of
 from camserver.client.reports import Heartbeat, InstanceReport, LogRecords, ServerReport
 from camserver.errors import ConfigError
 from camserver.models.instance import InstanceKind
-from camserver.models.replies import HeartbeatReply, LogsReply, ServerInfoReply, VersionReply
+from camserver.models.node import NodeList
+from camserver.models.replies import HeartbeatReply, LogsReply, NodesReply, ServerInfoReply, VersionReply
 
 __all__ = ["AsyncServer", "Heartbeat", "Server", "ServerCalls"]
 
@@ -78,6 +79,11 @@ class ServerCalls:
         """The server's recent log records as text, one per line."""
         return Call("GET", "/api/v1/logs/txt", text_of)
 
+    @staticmethod
+    def nodes() -> Call[NodeList]:
+        """The backend and the nodes instances run on, with their capacity and load (camserver only)."""
+        return Call("GET", "/api/v1/nodes", parsed(NodesReply))
+
 
 class Server:
     """The server, over a sync :class:`~camserver.client.Client` (``client.server``)."""
@@ -104,6 +110,10 @@ class Server:
     def logs_text(self) -> str:
         """The server's recent log records as text, one per line."""
         return self._call(ServerCalls.logs_text())
+
+    def nodes(self) -> NodeList:
+        """The backend and the nodes instances run on, with their capacity and load (camserver only)."""
+        return self._call(ServerCalls.nodes())
 
     def _call(self, call: Call[T]) -> T:
         result: T = self._send(call)
@@ -135,6 +145,10 @@ class AsyncServer:
     async def logs_text(self) -> str:
         """The server's recent log records as text, one per line."""
         return await self._call(ServerCalls.logs_text())
+
+    async def nodes(self) -> NodeList:
+        """The backend and the nodes instances run on, with their capacity and load (camserver only)."""
+        return await self._call(ServerCalls.nodes())
 
     async def _call(self, call: Call[T]) -> T:
         result: T = await self._send(call)

@@ -13,13 +13,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from camserver.models.node import NodeList
 from camserver.models.reports import (
+    CameraDiag,
     HeartbeatEntry,
     HostLoad,
     ImagePayload,
+    InstanceDiag,
     InstanceReport,
     InstanceSummary,
     LogRecord,
+    ProxyInfo,
+    ProxyServerReport,
     ServerReport,
 )
 
@@ -31,6 +36,8 @@ __all__ = [
     "CameraNamesReply",
     "ConfigNamesReply",
     "ConfigReply",
+    "ConfigTextReply",
+    "DiagReply",
     "ErrorReply",
     "ExitCodeReply",
     "GeometryReply",
@@ -42,12 +49,20 @@ __all__ = [
     "LibNamesReply",
     "LibReply",
     "LogsReply",
+    "NestedDiagReply",
+    "NestedInfoReply",
+    "NodesReply",
     "OnlineReply",
+    "PermanentReply",
     "PipelineNamesReply",
+    "ProxyInfoReply",
+    "ProxyStatusReply",
+    "RawConfigReply",
     "Reply",
     "ScriptNamesReply",
     "ScriptReply",
     "ServerInfoReply",
+    "ServersReply",
     "StartedReply",
     "StreamReply",
     "VersionReply",
@@ -180,3 +195,78 @@ class InstancesReply(Reply):
 class BaseReply(Reply):
     base: str = Field(description="the route prefix CamServer's page uses")
     bases: list[str] = Field(description="every route prefix this server answers")
+
+
+class NodesReply(NodeList, Reply):
+    """``GET /api/v1/nodes``: the :class:`~camserver.models.node.NodeList` in the envelope."""
+
+
+# -- CamServer's proxy (``/api/v1/proxy``), for the cameras or the pipelines -------------------------
+
+
+class ServersReply(Reply):
+    """``/proxy/servers``: one list per figure, one item per server, in the order of ``servers``."""
+
+    servers: list[str]
+    load: list[int | None] = Field(description="active instances of the kind; 1000: not in the cluster now")
+    instances: list[list[str]]
+    version: list[str | None]
+    cpu: list[float | None]
+    memory: list[int | None]
+    tx: list[float | None]
+    rx: list[float | None]
+
+    @classmethod
+    def of(cls, servers: dict[str, ProxyServerReport], status: str = "ok") -> ServersReply:
+        """The lists of ``servers`` (``/proxy/info``'s ``servers``)."""
+        reports = list(servers.values())
+        return cls(
+            status=status,
+            servers=list(servers),
+            load=[report.load for report in reports],
+            instances=[report.instances for report in reports],
+            version=[report.version for report in reports],
+            cpu=[report.cpu for report in reports],
+            memory=[report.memory for report in reports],
+            tx=[report.tx for report in reports],
+            rx=[report.rx for report in reports],
+        )
+
+
+class ProxyStatusReply(Reply):
+    servers: dict[str, dict[str, InstanceReport] | None] = Field(
+        description="{server: {instance: report}}; null: the server is not in the cluster now"
+    )
+
+
+class ProxyInfoReply(Reply):
+    info: ProxyInfo
+
+
+class NestedInfoReply(Reply):
+    path: str = Field(description="the path asked for")
+    ret: Any = Field(description="the part of the proxy's info the path names")
+
+
+class DiagReply(Reply):
+    diag: InstanceDiag | CameraDiag
+
+
+class NestedDiagReply(Reply):
+    name: str
+    path: str = Field(description="the path asked for")
+    ret: Any = Field(description="the part of the instance's diag the path names")
+
+
+class RawConfigReply(Reply):
+    config: dict[str, Any] = Field(description="the config as stored: the keys it sets, no defaults filled in")
+
+
+class ConfigTextReply(Reply):
+    config: str = Field(description="the config file's JSON text")
+
+
+class PermanentReply(Reply):
+    permanent_instances: dict[str, str] = Field(
+        description="{instance: config}; an instance starting with '#' is switched off"
+    )

@@ -9,20 +9,28 @@ CamServer's answers parse too.
 from __future__ import annotations
 
 import time
-from typing import Any, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from camserver.models.instance import InstanceKind, InstanceState, InstanceStatistics
 
 __all__ = [
+    "ActiveDiag",
     "CamServerStatistics",
+    "CameraDiag",
+    "Databuffer",
     "HeartbeatEntry",
     "HostLoad",
+    "IdleDiag",
     "ImagePayload",
+    "InstanceDiag",
     "InstanceReport",
     "InstanceSummary",
     "LogRecord",
+    "ProxyInfo",
+    "ProxyInstanceReport",
+    "ProxyServerReport",
     "ServerReport",
 ]
 
@@ -198,3 +206,84 @@ class LogRecord(NamedTuple):
 
     def __str__(self) -> str:
         return f"{self.time} {self.level:<7} {self.logger}: {self.message}"
+
+
+class ProxyInstanceReport(InstanceReport):
+    """An instance in the proxy's ``/info``: its report and the server it runs on."""
+
+    host: str | None = Field(None, description="the server (node) the instance runs on")
+
+
+class ProxyServerReport(BaseModel):
+    """A server in the proxy's ``/info``: its instances of the proxy's kind, its load and figures
+    (all null for a server that is not in the cluster now)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    instances: list[str] = Field(default_factory=list, description="its active instances of the kind, by name")
+    load: int | None = Field(None, description="how many; 1000: not in the cluster now (CamServer: unreachable)")
+    version: str | None = None
+    cpu: float | None = Field(None, description="CPU use of the server's host, percent")
+    memory: int | None = Field(None, description="memory in use on the server's host, bytes")
+    tx: float | None = Field(None, description="bytes/s sent by the host (null where not measured)")
+    rx: float | None = Field(None, description="bytes/s received by the host (null where not measured)")
+
+
+class ProxyInfo(BaseModel):
+    """The proxy's ``/info``: every active instance of its kind, and every server."""
+
+    model_config = ConfigDict(extra="allow")
+
+    active_instances: dict[str, ProxyInstanceReport] = Field(default_factory=dict)
+    servers: dict[str, ProxyServerReport] = Field(default_factory=dict, description="{server: its report}")
+
+
+#: whether DataBuffer reads an instance: ``active``, ``inactive`` (it should, and does not), ``invalid`` (not
+#: for DataBuffer: not a running permanent PUSH pipeline)
+Databuffer = Literal["active", "inactive", "invalid"]
+
+
+class IdleDiag(BaseModel):
+    """An instance that is not running, in the proxy's ``/diag``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    permanent: bool = Field(description="listed in the permanent instances")
+    status: Literal["inactive", "invalid"] = Field(description="inactive: a config of that name exists; else invalid")
+    databuffer: Databuffer = "invalid"
+
+
+class ActiveDiag(BaseModel):
+    """A running instance in the proxy's ``/diag`` (CamServer's management GUI reads these keys)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    permanent: bool = Field(description="listed in the permanent instances")
+    status: Literal["active"]
+    clients: int = Field(description="connected readers")
+    forwards: int | None = Field(None, description="CamServer: readers of a camera's forwarder; none here (null)")
+    rx: str = Field(description="frames per second received, two decimals")
+    tx: str = Field(description="frames per second sent, two decimals")
+    cpu: float = Field(description="percent of one core")
+    memory: int = Field(description="resident memory, bytes")
+    header_changes: int
+    frame_shape: str | None = Field(description="'<width>x<height>x<bytes per pixel>', null before the first frame")
+    node: str | None = Field(None, description="the node it runs on (camserver's)")
+    mode: str | None = Field(None, description="the output's socket mode: PUB, PUSH, ... (null: config unknown)")
+    databuffer: Databuffer = "invalid"
+
+
+#: one instance in ``/diag``, told apart by ``status``
+InstanceDiag = Annotated[ActiveDiag | IdleDiag, Field(discriminator="status")]
+
+
+class CameraDiag(BaseModel):
+    """``/diag/camera:<camera>`` on the pipelines' proxy: every pipeline instance of a camera."""
+
+    model_config = ConfigDict(extra="allow")
+
+    pipelines: dict[str, InstanceDiag] = Field(description="{instance: its diag}")
+    databuffer: Literal["invalid", "inactive", "active", "all_active"] = Field(
+        description="of the pipelines DataBuffer should read: all_active: all are read, active: some, "
+        "inactive: none; invalid: there are no such pipelines"
+    )

@@ -9,7 +9,7 @@ now (reported as CamServer reports a worker it cannot reach: no status, load 100
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from camserver import __version__
 from camserver.errors import InstanceNotFound, NotFound
@@ -17,6 +17,17 @@ from camserver.models.camera import CameraConfig
 from camserver.models.instance import InstanceInfo, InstanceKind
 from camserver.models.node import NodeInfo
 from camserver.models.pipeline import PipelineConfig
+from camserver.models.reports import (
+    ActiveDiag,
+    CameraDiag,
+    Databuffer,
+    IdleDiag,
+    InstanceReport,
+    LogRecord,
+    ProxyInfo,
+    ProxyInstanceReport,
+    ProxyServerReport,
+)
 from camserver.service.info_path import navigate
 from camserver.service.instance_report import instance_report
 from camserver.service.log_ring import LogRing
@@ -94,47 +105,36 @@ class ProxyService:
             return {"version": __version__, **self.services.host_load().model_dump()}
         return {"version": __version__, "cpu": node.cpu, "memory": node.memory, "tx": None, "rx": None}
 
-    def status(self) -> dict[str, dict[str, Any] | None]:
-        """CamServer's ``/proxy/status``: ``{server: {instance: info} or None}``."""
+    def status(self) -> dict[str, dict[str, InstanceReport] | None]:
+        """CamServer's ``/proxy/status``: ``{server: {instance: report} or None}``."""
         instances = self._instances()
-        status: dict[str, dict[str, Any] | None] = {}
+        status: dict[str, dict[str, InstanceReport] | None] = {}
         for name, node in self.servers():
             if node is None or not node.alive:
                 status[name] = None
                 continue
-            status[name] = {
-                info.instance_id: instance_report(info).model_dump(mode="json")
-                for info in instances
-                if info.node == name
-            }
+            status[name] = {info.instance_id: instance_report(info) for info in instances if info.node == name}
         return status
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> ProxyInfo:
         """CamServer's manager ``/info``: every active instance (with its ``host``: its server) and
         every server with its instances, load and figures."""
         instances = self._instances()
         active = {
-            info.instance_id: {**instance_report(info).model_dump(mode="json"), "host": info.node} for info in instances
+            info.instance_id: ProxyInstanceReport(**dict(instance_report(info)), host=info.node) for info in instances
         }
-        servers: dict[str, Any] = {}
+        servers: dict[str, ProxyServerReport] = {}
         for name, node in self.servers():
             here = sorted(info.instance_id for info in instances if info.node == name)
             reachable = node is not None and node.alive
-            servers[name] = {
-                "instances": here,
-                "load": len(here) if reachable else UNREACHABLE_LOAD,
-                **self._host_figures(node),
-            }
-        return {"active_instances": active, "servers": servers}
+            servers[name] = ProxyServerReport(
+                instances=here, load=len(here) if reachable else UNREACHABLE_LOAD, **self._host_figures(node)
+            )
+        return ProxyInfo(active_instances=active, servers=servers)
 
-    def servers_info(self) -> dict[str, Any]:
-        """CamServer's ``/proxy/servers``: parallel lists, one item per server."""
-        info = self.info()["servers"]
-        names = list(info)
-        lists: dict[str, Any] = {"servers": names}
-        for key in ("load", "instances", "version", "cpu", "memory", "tx", "rx"):
-            lists[key] = [info[name][key] for name in names]
-        return lists
+    def nested_info(self, path: str) -> Any:
+        """The part of :meth:`info` a CamServer nested path names (``active_instances/_keys``)."""
+        return navigate(self.info().model_dump(mode="json"), path)
 
     def stop_server(self, index_or_name: str) -> str:
         """Stop every instance of this kind on one server; the server's name."""
@@ -144,25 +144,25 @@ class ProxyService:
                 self._manager.stop(info.instance_id)
         return name
 
-    def server_logs(self, index_or_name: str) -> list[list[str]]:
+    def server_logs(self, index_or_name: str) -> list[LogRecord]:
         """The log records of this kind's instances on one server, in time order."""
         name, _ = self.resolve_server(index_or_name)
         records: list[list[str]] = []
         for info in self._instances():
             if info.node == name:
                 records += self.services.backend.logs(info.key)
-        return sorted(records, key=lambda record: record[0])
+        return [LogRecord(*record) for record in sorted(records, key=lambda record: record[0])]
 
-    def instance_logs(self, index_or_name: str, instance: str) -> list[list[str]]:
+    def instance_logs(self, index_or_name: str, instance: str) -> list[LogRecord]:
         """An instance's log records, if it is on that server."""
         name, _ = self.resolve_server(index_or_name)
         info = self._manager.instance(instance) if self.kind is InstanceKind.CAMERA else self._manager.info(instance)
         if info.node != name:
             raise InstanceNotFound(f"Instance '{instance}' is not on server '{name}' (it is on '{info.node}').")
-        return self.services.backend.logs(info.key)
+        return [LogRecord(*record) for record in self.services.backend.logs(info.key)]
 
     @staticmethod
-    def as_text(records: list[list[str]]) -> str:
+    def as_text(records: list[LogRecord]) -> str:
         """Log records as CamServer's ``/txt`` routes write them."""
         return LogRing.as_text(records)
 
@@ -175,63 +175,61 @@ class ProxyService:
         else:
             self._manager.stop(instance)
 
-    def diag(self, name: str) -> dict[str, Any]:
+    def diag(self, name: str) -> ActiveDiag | IdleDiag | CameraDiag:
         """CamServer's diagnostics of an instance (``camera:<name>``: of a camera's pipelines)."""
         if self.kind is InstanceKind.PIPELINE and name.startswith("camera:"):
             return self._camera_diag(name.removeprefix("camera:"))
-        active = {info.instance_id: info for info in self._instances()}
-        diag: dict[str, Any] = {"permanent": self._is_permanent(name)}
-        info = active.get(name)
+        return self._instance_diag(name)
+
+    def nested_diag(self, name: str, path: str) -> Any:
+        """The part of :meth:`diag` a CamServer nested path names."""
+        return navigate(self.diag(name).model_dump(mode="json"), path)
+
+    def _instance_diag(self, name: str) -> ActiveDiag | IdleDiag:
+        permanent = self._is_permanent(name)
+        info = next((info for info in self._instances() if info.instance_id == name), None)
         if info is None:
-            diag["status"] = "inactive" if name in self._manager.names() else "invalid"
-        else:
-            statistics = info.statistics
-            shape = statistics.frame_shape
-            diag.update(
-                status="active",
-                clients=statistics.clients,
-                forwards=None,
-                rx=f"{statistics.rx_rate:1.2f}",
-                tx=f"{statistics.tx_rate:1.2f}",
-                cpu=statistics.cpu,
-                memory=statistics.memory,
-                header_changes=statistics.header_changes,
-                frame_shape=f"{shape[0]}x{shape[1]}x{shape[2]}" if shape else None,
-                node=info.node,
-            )
-            if self.kind is InstanceKind.PIPELINE:
-                diag["mode"] = PipelineConfig.load(info.config).effective_mode
-            else:
-                diag["mode"] = "PUB"
-        diag["databuffer"] = self._databuffer(diag)
-        return diag
+            return IdleDiag(permanent=permanent, status="inactive" if name in self._manager.names() else "invalid")
+        statistics = info.statistics
+        shape = statistics.frame_shape
+        mode = PipelineConfig.load(info.config).effective_mode if self.kind is InstanceKind.PIPELINE else "PUB"
+        return ActiveDiag(
+            permanent=permanent,
+            status="active",
+            clients=statistics.clients,
+            forwards=None,
+            rx=f"{statistics.rx_rate:1.2f}",
+            tx=f"{statistics.tx_rate:1.2f}",
+            cpu=statistics.cpu,
+            memory=statistics.memory,
+            header_changes=statistics.header_changes,
+            frame_shape=f"{shape[0]}x{shape[1]}x{shape[2]}" if shape else None,
+            node=info.node,
+            mode=mode,
+            databuffer=self._databuffer(permanent, mode, statistics.clients),
+        )
 
-    def _databuffer(self, diag: dict[str, Any]) -> str:
-        if diag["status"] != "active" or not diag["permanent"]:
+    def _databuffer(self, permanent: bool, mode: str, clients: int) -> Databuffer:
+        """Whether DataBuffer reads a running instance: a permanent pipeline pushing to more than
+        CamServer's four readers of its own. A camera is read through a forwarder, whose readers
+        camserver does not count apart (CamServer's ``forwards``): never known here."""
+        if not permanent or self.kind is InstanceKind.CAMERA or mode != "PUSH":
             return "invalid"
-        if self.kind is InstanceKind.CAMERA:  # fed by a forwarder: camserver does not count its clients apart
-            return "invalid" if diag.get("forwards") is None else ("active" if diag["forwards"] > 0 else "inactive")
-        if diag.get("mode") != "PUSH":
-            return "invalid"
-        return "active" if int(diag.get("clients") or 0) > 4 else "inactive"
+        return "active" if clients > 4 else "inactive"
 
-    def _camera_diag(self, camera: str) -> dict[str, Any]:
-        pipelines: dict[str, Any] = {}
-        databuffer = "invalid"
-        for info in self._instances():
-            if info.config.get("camera_name") != camera:
-                continue
-            diag = pipelines[info.instance_id] = self.diag(info.instance_id)
-            if diag["databuffer"] == "inactive":
-                databuffer = {"invalid": "inactive", "all_active": "active"}.get(databuffer, databuffer)
-            elif diag["databuffer"] == "active":
-                databuffer = {"invalid": "all_active", "inactive": "active"}.get(databuffer, databuffer)
-        return {"pipelines": pipelines, "databuffer": databuffer}
-
-    @staticmethod
-    def nested(value: Any, path: str) -> Any:
-        """The part of ``value`` a CamServer nested path names."""
-        return navigate(value, path)
+    def _camera_diag(self, camera: str) -> CameraDiag:
+        pipelines = {
+            info.instance_id: self._instance_diag(info.instance_id)
+            for info in self._instances()
+            if info.config.get("camera_name") == camera
+        }
+        read = {diag.databuffer for diag in pipelines.values()} - {"invalid"}  # of those DataBuffer should read
+        databuffer: Literal["invalid", "inactive", "active", "all_active"] = "invalid"
+        if read == {"active"}:
+            databuffer = "all_active"
+        elif read:
+            databuffer = "inactive" if read == {"inactive"} else "active"
+        return CameraDiag(pipelines=pipelines, databuffer=databuffer)
 
     # -- configs ------------------------------------------------------------------------------
 

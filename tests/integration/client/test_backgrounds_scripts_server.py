@@ -67,6 +67,9 @@ def test_the_server(client: Any) -> None:
     assert client.server.heartbeat(InstanceKind.PIPELINE) == {}
     assert isinstance(client.server.logs(), list)
     assert isinstance(client.server.logs_text(), str)
+    nodes = client.server.nodes()
+    assert nodes.backend == "local"
+    assert [(node.name, node.cameras, node.bandwidth_free) for node in nodes.nodes] == [("local", ["sim"], None)]
 
 
 def test_a_guarded_server(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from camserver.client import AsyncClient, Client, InstanceReport, LogRecord, ServerReport, StartedInstance
+from camserver.client import AsyncClient, Client, InstanceReport, LogRecord, NodeList, ServerReport, StartedInstance
 from camserver.models import CameraConfig, PipelineConfig, SimulationCamera
 from camserver.models.instance import InstanceKind, InstanceState
 from tests.unit.client.scripted_server import ScriptedServer
@@ -34,6 +34,7 @@ REPORT = {
 }
 STARTED = {"instance_id": "p1", "stream": "tcp://127.0.0.1:11100", "config": PIPELINE}
 LOGS = [["2024-01-01 00:00:00", "camserver.camera", "INFO", "started"]]
+NODE = {"name": "srv1", "address": "127.0.0.2", "bandwidth": 25000.0, "bandwidth_used": 1000.0, "cameras": ["sim"]}
 SERVER_INFO = {"version": "1.0", "active_instances": {"sim": REPORT}, "cpu": 3.0, "memory": 10, "tx": None, "rx": None}
 
 
@@ -201,6 +202,8 @@ CASES = [
          lambda r: str(r[0]) == "2024-01-01 00:00:00 INFO    camserver.camera: started"),
     Case("server.logs_text", lambda c: c.server.logs_text(), "GET", "/api/v1/logs/txt", b"a - b - c - d\n",
          lambda r: r == "a - b - c - d\n", content_type="text/plain; charset=utf-8"),
+    Case("server.nodes", lambda c: c.server.nodes(), "GET", "/api/v1/nodes", _ok(backend="ray", nodes=[NODE]),
+         lambda r: isinstance(r, NodeList) and r.backend == "ray" and r.nodes[0].bandwidth_free == 24000.0),
 ]  # fmt: skip
 
 
