@@ -222,7 +222,7 @@ def bound(address: str) -> Publisher | None:
 def test_a_bsread_source_that_stops_and_returns_is_read_again(served: Served) -> None:
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
-    camera = {"source": address, "source_type": "stream", "mode": "SUB", "channel": "image", "no_client_timeout": 0,
+    camera = {"source": address, "source_type": "bschannel", "mode": "SUB", "channel": "image", "no_client_timeout": 0,
               "check_timestamp": False}  # fmt: skip
     assert served.http.post("/api/v1/cam/relay/config", json=camera).status_code == 200
 
