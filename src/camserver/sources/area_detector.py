@@ -73,7 +73,8 @@ class AreaDetectorSource(EpicsCameraSource):
 
     def _monitor_others(self, client: ChannelAccessClient) -> None:
         self.data_type = client.read_text(self.pv("cam1:DataType")).strip()
-        self._counter = int(client.read_number(self.pv("cam1:ArrayCounter_RBV")))
+        counter, stamped = client.read_stamped_number(self.pv("cam1:ArrayCounter_RBV"))
+        self._on_counter([counter], stamped)  # so an array arriving before the first update pairs right
         client.monitor(self.pv("cam1:DataType"), self._on_data_type, text=True)
         client.monitor(self.pv("cam1:ArrayCounter_RBV"), self._on_counter)
 

@@ -124,9 +124,17 @@ class ChannelAccessClient:
         """The PV's (first) value as a number."""
         return float(self._read(name, None)[0])
 
+    def read_stamped_number(self, name: str) -> tuple[float, Timestamp | None]:
+        """The PV's (first) value as a number, with the time the IOC stamped it."""
+        response = self._read_response(name, "time")
+        return float(response.data[0]), _timestamp(response.metadata)
+
     def _read(self, name: str, data_type: Any) -> Any:
+        return self._read_response(name, data_type).data
+
+    def _read_response(self, name: str, data_type: Any) -> Any:
         try:
-            return self._pvs[name].read(data_type=data_type, timeout=self.timeout).data
+            return self._pvs[name].read(data_type=data_type, timeout=self.timeout)
         except self._errors as error:
             raise SourceError(f"cannot read {name}: {error}") from None
 

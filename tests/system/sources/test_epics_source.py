@@ -127,6 +127,31 @@ def test_area_detector_unsigned_data_are_reinterpreted_exactly_with_pulse_ids(mo
             source.close()
 
 
+def test_area_detector_pairs_arrays_that_come_before_the_first_counter_update(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The counter read at open carries the IOC's time stamp, so an array whose counter update has not
+    arrived yet is paired by time from the very first frame (it was paired with the old counter)."""
+    from camserver.sources.epics_client import ChannelAccessClient
+
+    process = IocProcess("AD:CAM", rate=20, width=32, height=24, ad_data_type="UInt16")
+    for name, value in process.environment.items():
+        monkeypatch.setenv(name, value)
+    with process:
+        client = ChannelAccessClient(timeout=3.0)
+        try:
+            assert client.connect(["AD:CAM:cam1:ArrayCounter_RBV"]) == []
+            counter, stamped = client.read_stamped_number("AD:CAM:cam1:ArrayCounter_RBV")
+        finally:
+            client.close()
+        assert stamped is not None and abs(stamped.sec - time.time()) < 3600
+        source = AreaDetectorSource("AD:CAM")
+        source._width, source._height = 32, 24
+        source._on_counter([counter], stamped)  # what open() now does with the stamped read
+        later = type(stamped)(stamped.sec + 1, stamped.ns)
+        source._on_picture(np.zeros(32 * 24, dtype=np.int16), later)  # its counter update not yet here
+        frame = source._queue.get(0)
+        assert frame is not None and frame.pulse_id == int(counter) + 1
+
+
 def test_area_detector_offline_message(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in ca_environment(*free_ca_ports()).items():
         monkeypatch.setenv(name, value)
