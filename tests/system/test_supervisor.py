@@ -29,7 +29,10 @@ CAMERAS = {
     "perm_cam": {**TINY, "frame_rate": 50},
     "lonely": {**TINY, "no_client_timeout": 1},
 }
-PIPELINES = {"perm_sp": {"camera_name": "perm_cam", "function": "transparent"}}
+PIPELINES = {
+    "perm_sp": {"camera_name": "perm_cam", "function": "transparent"},
+    "perm_crash": {"pipeline_type": "script", "pipeline_script": "crash"},
+}
 STUBBORN = """
 import time
 
@@ -38,6 +41,11 @@ def run(stop_event, statistics, parameter_queue, logs_queue, cam_client, pipelin
     logs_queue.append("stubborn script running")
     while True:  # never looks at stop_event
         time.sleep(0.05)
+"""
+CRASH = """
+def run(stop_event, statistics, parameter_queue, logs_queue, cam_client, pipeline_config, output_stream_port,
+        background_manager, user_scripts_manager):
+    raise RuntimeError("crash on purpose")
 """
 
 
@@ -54,9 +62,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     for name, config in PIPELINES.items():
         write_json(data / "pipeline_config" / f"{name}.json", config)
     write_json(data / "camera_config" / "permanent_instances.json", {"perm_cam": "", "#tiny": ""})
-    write_json(data / "pipeline_config" / "permanent_instances.json", {"perm_sp": "", "#off_sp": "perm_sp"})
+    write_json(data / "pipeline_config" / "permanent_instances.json", {"perm_sp": "", "#off_sp": "perm_sp", "perm_crash": ""})
     (data / "user_scripts").mkdir()
     (data / "user_scripts" / "stubborn.py").write_text(STUBBORN)
+    (data / "user_scripts" / "crash.py").write_text(CRASH)
     with running_server(data, allow_user_scripts=True, stop_timeout=2.0) as running:
         yield running
 
@@ -112,10 +121,17 @@ def test_a_killed_permanent_pipeline_is_restarted_on_the_same_stream(rest: Rest)
         assert read(output, 1)[0].data["image"].shape == (48, 64)
     logs = rest.log_text("perm_sp")
     assert "killed by signal 9" in logs  # the supervisor's notes
-    assert "permanent instance: restarting in 1 s" in logs
+    assert "permanent instance: restarting now (restart 1)" in logs
     assert "pipeline perm_sp (processing) running" in logs  # the instance's own records
     server_logs = " ".join(record[3] for record in rest.call("GET", "/api/v1/logs")["logs"])
     assert "pipeline/perm_sp: permanent instance: restarting" in server_logs
+
+
+def test_a_permanent_instance_that_keeps_failing_is_restarted_at_once_then_with_growing_delays(rest: Rest) -> None:
+    wait_until(lambda: "restarting in 2 s (restart 3, backoff)" in rest.log_text("perm_crash"), "a third restart")
+    logs = rest.log_text("perm_crash")
+    assert "crash on purpose" in logs
+    assert logs.index("restarting now (restart 1)") < logs.index("restarting in 1 s (restart 2, backoff)")
 
 
 def test_a_killed_permanent_camera_is_restarted_and_its_pipeline_resumes(rest: Rest) -> None:

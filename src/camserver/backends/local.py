@@ -20,6 +20,7 @@ import contextlib
 import itertools
 import logging
 import multiprocessing
+import multiprocessing.context
 import multiprocessing.forkserver
 import os
 import socket
@@ -55,15 +56,44 @@ from camserver.runtime.control import (
 )
 from camserver.transport import remove_stale_rings
 
-__all__ = ["DEFAULT_PRELOAD", "LocalBackend"]
+__all__ = ["DEFAULT_PRELOAD", "LocalBackend", "start_fork_server"]
 
 logger = logging.getLogger("camserver.backend")
 
 #: modules the fork server imports once, for every instance it forks
 DEFAULT_PRELOAD = ("camserver.runtime.preload",)
+#: a permanent instance that ends is restarted at once the first time, then after 1, 2, 4 ... up to
+#: 30 s while it keeps failing; once it has run for a minute, the next end restarts it at once again
 _FIRST_DELAY, _MAX_DELAY, _STABLE_AFTER = 1.0, 30.0, 60.0
 #: multiprocessing's exit code of a process whose fork server ended before telling its status
 _STATUS_LOST = 255
+
+
+def start_fork_server(preload: Sequence[str] = DEFAULT_PRELOAD) -> multiprocessing.context.ForkServerContext:
+    """Start the fork server importing ``preload`` (if it does not run yet) without waiting for its
+    imports, and return the multiprocessing context that forks from it. ``camserver serve`` calls
+    this first, so the fork server imports while the server imports its web stack."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(preload))
+    multiprocessing.forkserver.ensure_running()
+    return context
+
+
+def _await_fork_server_exit(timeout: float = 10.0) -> None:
+    """Wait (at most ``timeout`` s) until the fork server's process has exited, without reaping it:
+    multiprocessing starts a new one only once it sees the old one gone."""
+    server = getattr(multiprocessing.forkserver, "_forkserver", None)
+    pid = getattr(server, "_forkserver_pid", None)
+    if pid is None:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return
+        except ChildProcessError:
+            return  # already reaped
+        time.sleep(0.02)
 
 
 def _nothing() -> None:
@@ -106,8 +136,8 @@ class _Instance:
         self.ended = threading.Event()
         self.stop_requested = False
         self.restart_at: float | None = None
-        self.delay = _FIRST_DELAY
-        self.running_since = 0.0
+        self.delay = 0.0
+        self.running_since: float | None = None  # when this launch reported running
         self.sequences = itertools.count(1)
         self.acknowledgements: dict[int, _Acknowledgement] = {}
 
@@ -162,8 +192,7 @@ class LocalBackend:
     def __init__(self, *, preload: Sequence[str] = DEFAULT_PRELOAD, log_size: int = 1000, history: int = 100) -> None:
         # One OpenMP thread per instance: bitshuffle's OpenMP threads would fight over the cores.
         os.environ.setdefault("OMP_NUM_THREADS", "1")
-        self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(list(preload))
+        self._context = start_fork_server(preload)
         self._log_size = log_size
         self._history = history
         self._instances: dict[str, _Instance] = {}
@@ -201,7 +230,15 @@ class LocalBackend:
             logs = previous.logs if previous is not None else deque(maxlen=self._log_size)
             instance = _Instance(spec, logs)
             self._instances[spec.key] = instance
-            self._launch(instance)
+            try:
+                self._launch(instance)
+            except OSError as error:
+                instance.state, instance.reason = InstanceState.FAILED, str(error)
+                instance.note("ERROR", f"start failed: {error}")
+                instance.started.set()
+                instance.ended.set()
+                self._ended_for_good(instance)
+                return instance.info()
         if not instance.started.wait(timeout):
             instance.reason = f"did not start within {timeout:g} s"
             instance.note("ERROR", f"{instance.reason}: terminating")
@@ -313,13 +350,9 @@ class LocalBackend:
         return instance
 
     def _launch(self, instance: _Instance) -> None:
-        parent, child = self._context.Pipe(duplex=True)
-        spec = instance.spec
-        process = self._context.Process(
-            target=entry.main,
-            args=(spec.model_dump_json(), child),
-            name=f"camserver-{spec.kind.value}-{spec.instance_id}",
-        )
+        """Start the instance's process. A fork server that was killed is noticed by the first start
+        after it (which reaches the dying server): that start waits until it has gone and tries
+        once more, through a new fork server."""
         instance.started.clear()
         instance.ended.clear()
         instance.state = InstanceState.STARTING
@@ -327,14 +360,37 @@ class LocalBackend:
         instance.exit_code = None
         instance.reason = None
         instance.last_start_time = _now_text()
-        process.start()
-        child.close()
+        instance.running_since = None
+        try:
+            process, parent = self._start_process(instance.spec)
+        except OSError as error:
+            instance.note("WARNING", f"{error}: trying again once it has gone")
+            _await_fork_server_exit()
+            process, parent = self._start_process(instance.spec)
         instance.process, instance.connection, instance.pid = process, parent, process.pid
         instance.end_time = instance.ended_at = None
+        spec = instance.spec
         what = "permanent " if spec.permanent else ""
         again = f" (restart {instance.restarts})" if instance.restarts else ""
         instance.note("INFO", f"started process {process.pid}: {what}{spec.kind.value}{again}")
         self._wake()
+
+    def _start_process(self, spec: InstanceSpec) -> tuple[BaseProcess, Connection]:
+        """A started process running ``spec``, and the server's end of its control pipe."""
+        parent, child = self._context.Pipe(duplex=True)
+        process = self._context.Process(
+            target=entry.main,
+            args=(spec.model_dump_json(), child),
+            name=f"camserver-{spec.kind.value}-{spec.instance_id}",
+        )
+        try:
+            process.start()
+        except (OSError, EOFError) as error:  # EOFError: the fork server ended before answering
+            parent.close()
+            raise OSError(f"the fork server did not start the process ({error!r})") from None
+        finally:
+            child.close()
+        return process, parent
 
     def _terminate(self, instance: _Instance, *, grace: float) -> None:
         process = instance.process
@@ -351,26 +407,34 @@ class LocalBackend:
 
     def _supervise(self) -> None:
         while not self._closing:
-            with self._lock:
-                waiting: dict[Any, tuple[_Instance, bool]] = {}
-                for instance in self._instances.values():
-                    if instance.connection is not None:
-                        waiting[instance.connection] = (instance, True)
-                    if instance.process is not None and not instance.ended.is_set():
-                        waiting[instance.process.sentinel] = (instance, False)
-                timeout = self._next_restart_in()
-            ready = wait([*waiting, self._wake_reader], timeout=timeout)
-            for item in ready:
-                if item is self._wake_reader:
-                    while self._wake_reader.poll():
-                        self._wake_reader.recv_bytes()
-                    continue
-                instance, is_connection = waiting[item]
-                if is_connection:
-                    self._drain(instance)
-                else:
-                    self._reap(instance)
-            self._restart_due()
+            try:
+                self._supervise_once()
+            except Exception:  # the supervisor must outlive any one instance's trouble
+                logger.exception("supervisor: unexpected error (continuing)")
+                time.sleep(0.1)
+
+    def _supervise_once(self) -> None:
+        """Wait for a report, an instance's end or a due restart, and handle what came."""
+        with self._lock:
+            waiting: dict[Any, tuple[_Instance, bool]] = {}
+            for instance in self._instances.values():
+                if instance.connection is not None:
+                    waiting[instance.connection] = (instance, True)
+                if instance.process is not None and not instance.ended.is_set():
+                    waiting[instance.process.sentinel] = (instance, False)
+            timeout = self._next_restart_in()
+        ready = wait([*waiting, self._wake_reader], timeout=timeout)
+        for item in ready:
+            if item is self._wake_reader:
+                while self._wake_reader.poll():
+                    self._wake_reader.recv_bytes()
+                continue
+            instance, is_connection = waiting[item]
+            if is_connection:
+                self._drain(instance)
+            else:
+                self._reap(instance)
+        self._restart_due()
 
     def _next_restart_in(self) -> float:
         due = [instance.restart_at for instance in self._instances.values() if instance.restart_at is not None]
@@ -454,12 +518,14 @@ class LocalBackend:
             waiter.error = waiter.error or "the instance ended before applying it"
             waiter.event.set()
         if instance.spec.permanent and not instance.stop_requested and not self._closing:
-            if time.monotonic() - instance.running_since > _STABLE_AFTER:
-                instance.delay = _FIRST_DELAY
+            since = instance.running_since
+            if since is not None and time.monotonic() - since > _STABLE_AFTER:
+                instance.delay = 0.0
             instance.restart_at = time.monotonic() + instance.delay
             delay, count = instance.delay, instance.restarts + 1
-            instance.note("WARNING", f"permanent instance: restarting in {delay:g} s (restart {count}, backoff)")
-            instance.delay = min(instance.delay * 2, _MAX_DELAY)
+            when = f"in {delay:g} s (restart {count}, backoff)" if delay else f"now (restart {count})"
+            instance.note("WARNING", f"permanent instance: restarting {when}")
+            instance.delay = min(max(instance.delay * 2, _FIRST_DELAY), _MAX_DELAY)
             instance.state = InstanceState.RESTARTING
         else:
             self._ended_for_good(instance)
@@ -488,4 +554,5 @@ class LocalBackend:
                     self._launch(instance)
                 except OSError as error:
                     instance.note("ERROR", f"restart failed: {error}")
+                    instance.state = InstanceState.RESTARTING
                     instance.restart_at = now + instance.delay

@@ -88,9 +88,6 @@ def serve(
 ) -> None:
     """Serve cameras and pipelines over REST on one port; instances run as child processes (or as
     actors on a Ray cluster with --backend ray)."""
-    import uvicorn
-
-    from camserver.api import build_app
     from camserver.errors import ConfigError
     from camserver.service import ServerSettings
 
@@ -128,6 +125,14 @@ def serve(
             err=True,
         )
         raise typer.Exit(2)
+    if settings.backend == "local":  # its imports run while the web stack's do
+        from camserver.backends.local import start_fork_server
+
+        start_fork_server()
+    import uvicorn
+
+    from camserver.api import build_app
+
     handler = logging.StreamHandler(sys.stderr)
     if settings.log_format == "json":
         from camserver.service.json_log import JsonLogFormatter
