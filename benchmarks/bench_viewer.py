@@ -125,7 +125,9 @@ def _server(addresses: dict[str, str], ports: Any) -> None:
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
     ports.put(listener.getsockname()[1])
-    uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False)).run(sockets=[listener])
+    # as `camserver serve` runs it: JPEG frames do not compress, so no per-message deflate
+    config = uvicorn.Config(app, log_level="warning", access_log=False, ws_per_message_deflate=False)
+    uvicorn.Server(config).run(sockets=[listener])
 
 
 def _naive(address: str, fps: float, seconds: float, encoding: str, results: Any) -> None:

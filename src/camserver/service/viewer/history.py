@@ -83,8 +83,9 @@ class HistoryRing:
     def since(self, cursor: int, channels: Iterable[str]) -> tuple[HistoryBatch, int]:
         """The records after ``cursor`` (a record index) with ``channels``, and the new cursor."""
         with self._lock:
-            records = [record for record in self._records if record.index > cursor]
             last = self._next - 1
+            newer = min(len(self._records), max(0, last - cursor))  # indices are consecutive
+            records = [self._records[position] for position in range(len(self._records) - newer, len(self._records))]
         first = records[0].index if records else last + 1
         lost = max(0, first - cursor - 1) if cursor else 0
         names = list(channels)
