@@ -62,7 +62,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     for name, config in PIPELINES.items():
         write_json(data / "pipeline_config" / f"{name}.json", config)
     write_json(data / "camera_config" / "permanent_instances.json", {"perm_cam": "", "#tiny": ""})
-    write_json(data / "pipeline_config" / "permanent_instances.json", {"perm_sp": "", "#off_sp": "perm_sp", "perm_crash": ""})
+    permanent = {"perm_sp": "", "#off_sp": "perm_sp", "perm_crash": ""}
+    write_json(data / "pipeline_config" / "permanent_instances.json", permanent)
     (data / "user_scripts").mkdir()
     (data / "user_scripts" / "stubborn.py").write_text(STUBBORN)
     (data / "user_scripts" / "crash.py").write_text(CRASH)
