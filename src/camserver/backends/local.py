@@ -79,7 +79,7 @@ def start_fork_server(preload: Sequence[str] = DEFAULT_PRELOAD) -> multiprocessi
     return context
 
 
-def _await_fork_server_exit(timeout: float = 10.0) -> None:
+def _await_fork_server_exit(timeout: float = 5.0) -> None:
     """Wait (at most ``timeout`` s) until the fork server's process has exited, without reaping it:
     multiprocessing starts a new one only once it sees the old one gone."""
     server = getattr(multiprocessing.forkserver, "_forkserver", None)

@@ -16,24 +16,14 @@ from typing import Any
 
 import numpy as np
 
+from camserver.service.viewer.history import channel_number
+
 __all__ = ["axis_to_pixel", "overlay_geometry", "sigma_in_pixels"]
 
 Array = np.ndarray[Any, Any]
 
 _SLICE = re.compile(r"^slice_(\d+)_center_x$")
 _MAX_SLICES = 200
-
-
-def _number(value: Any) -> float | None:
-    """A finite float, or None."""
-    if isinstance(value, np.ndarray):
-        if value.size != 1:
-            return None
-        value = value.reshape(-1)[0]
-    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.integer | np.floating):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
 
 
 def _axis(data: Mapping[str, Any], name: str) -> Array | None:
@@ -77,8 +67,8 @@ def sigma_in_pixels(sigma: float | None, axis: Array | None) -> float | None:
 
 
 def _point(data: Mapping[str, Any], x_name: str, y_name: str, x_axis: Array | None, y_axis: Array | None) -> Any:
-    x = axis_to_pixel(_number(data.get(x_name)), x_axis)
-    y = axis_to_pixel(_number(data.get(y_name)), y_axis)
+    x = axis_to_pixel(channel_number(data.get(x_name)), x_axis)
+    y = axis_to_pixel(channel_number(data.get(y_name)), y_axis)
     return None if x is None or y is None else {"x": x, "y": y}
 
 
@@ -104,7 +94,7 @@ def _slices(data: Mapping[str, Any], x_axis: Array | None, y_axis: Array | None)
             continue
         # vertical slices are bands of rows fitted along x; horizontal ones bands of columns fitted along y
         axis = x_axis if orientation == "vertical" else y_axis
-        sigma = sigma_in_pixels(_number(data.get(f"slice_{index}_standard_deviation")), axis)
+        sigma = sigma_in_pixels(channel_number(data.get(f"slice_{index}_standard_deviation")), axis)
         slices.append({**centre, "sigma": sigma, "orientation": orientation})
     return slices
 
@@ -125,8 +115,8 @@ def overlay_geometry(data: Mapping[str, Any]) -> dict[str, Any]:
             return None
         return {
             **centre,
-            "sigma_x": sigma_in_pixels(_number(data.get(f"{prefix}x_fit_standard_deviation")), x_axis),
-            "sigma_y": sigma_in_pixels(_number(data.get(f"{prefix}y_fit_standard_deviation")), y_axis),
+            "sigma_x": sigma_in_pixels(channel_number(data.get(f"{prefix}x_fit_standard_deviation")), x_axis),
+            "sigma_y": sigma_in_pixels(channel_number(data.get(f"{prefix}y_fit_standard_deviation")), y_axis),
         }
 
     return {
