@@ -38,6 +38,12 @@ TIMES = "\N{MULTIPLICATION SIGN}"
 
 FRAMES_DRAWN_AT_LEAST = "(count) => Number(document.querySelector('#stat-frames')?.textContent) >= count"
 
+#: whether an element's text no longer starts with a prefix (an element not there yet: not yet)
+NO_LONGER_STARTS = """([selector, prefix]) => {
+  const element = document.querySelector(selector);
+  return element !== null && !element.textContent.startsWith(prefix);
+}"""
+
 #: the strip chart of the centre of mass in x
 CHART = "document.querySelector('canvas.strip-chart[data-channel=\"x_center_of_mass\"]')"
 
@@ -103,7 +109,7 @@ def test_the_viewer_shows_axes_colour_bar_histogram_and_the_key_figures_beside_t
     # the key figures are next to the image, readable without scrolling at 1400 x 900
     for key in ("x_center_of_mass", "y_center_of_mass", "x_fit_standard_deviation", "intensity"):
         figure = page.locator(f"#key-{key}")
-        page.wait_for_function(f"() => /\\d/.test(document.querySelector('#key-{key}').textContent)")
+        page.wait_for_function(f"() => /\\d/.test(document.querySelector('#key-{key}')?.textContent)")
         box = figure.bounding_box()
         assert box is not None and box["y"] + box["height"] <= 900, key
     assert page.locator("#key-x_center_of_mass").inner_text().endswith(" px")
@@ -132,16 +138,16 @@ def test_automatic_contrast_ignores_a_hot_pixel(page: Any, server: RunningServer
     open_view(page, "camera", "hot_pixel", frames=2)
     page.get_by_role("button", name="Zoom in").click()  # the centre, without the hot pixel...
     page.get_by_role("button", name="Whole image").click()  # ...and the whole frame again, with it
-    page.wait_for_function("() => document.querySelector('#stat-shown').textContent.startsWith('320 ')")
+    page.wait_for_function("() => document.querySelector('#stat-shown')?.textContent.startsWith('320 ')")
     histogram = page.locator("#histogram")
-    page.wait_for_function("() => Number(document.querySelector('#histogram').dataset.max) === 60000")
+    page.wait_for_function("() => Number(document.querySelector('#histogram')?.dataset.max) === 60000")
     high = float(histogram.get_attribute("data-high"))
     assert 2500 < high <= 3100  # the beam's peak sets the scale, not the hot pixel
     assert page.locator("#key-levels").inner_text().endswith("(auto)")
     # the whole range on request: a high percentile of 100 takes the hot pixel in
     page.get_by_label("High %").fill("100")
     page.get_by_label("High %").press("Enter")
-    page.wait_for_function("() => Number(document.querySelector('#histogram').dataset.high) === 60000")
+    page.wait_for_function("() => Number(document.querySelector('#histogram')?.dataset.high) === 60000")
     server.services.cameras.stop("hot_pixel")
 
 
@@ -150,7 +156,7 @@ def test_exact_pixel_values_under_the_cursor(page: Any) -> None:
     box = page.locator("canvas.overlay").bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.5)
     page.mouse.move(box["x"] + box["width"] * 0.25 + 2, box["y"] + box["height"] * 0.5 + 1)
-    page.wait_for_function("() => /value [0-9,]+$/.test(document.querySelector('#readout').textContent)")
+    page.wait_for_function("() => /value [0-9,]+$/.test(document.querySelector('#readout')?.textContent)")
     readout = page.locator("#readout").inner_text()
     x, y, value = re.match(r"x (\d+), y (\d+): value ([0-9,]+)$", readout).groups()  # type: ignore[union-attr]
     assert 150 <= int(x) <= 170 and 230 <= int(y) <= 250
@@ -160,7 +166,7 @@ def test_exact_pixel_values_under_the_cursor(page: Any) -> None:
 def test_follow_the_beam_zooms_around_the_fit(page: Any) -> None:
     open_view(page, "pipeline", "simulation_sp", frames=2)
     page.get_by_label("Follow the beam").check()
-    page.wait_for_function("() => !document.querySelector('#stat-shown').textContent.startsWith('640 ')")
+    page.wait_for_function(NO_LONGER_STARTS, arg=["#stat-shown", "640 "])
     shown = page.locator("#stat-shown").text_content()
     width, height, x, y = (
         int(part) for part in re.match(rf"(\d+) {TIMES} (\d+) from \((\d+), (\d+)\)", shown).groups()
@@ -173,10 +179,10 @@ def test_the_strip_charts_advance_pause_and_export_csv(page: Any) -> None:
     open_view(page, "pipeline", "simulation_sp", frames=2)
     chart = page.locator('canvas.strip-chart[data-channel="x_center_of_mass"]')
     chart.scroll_into_view_if_needed()
-    page.wait_for_function(f"() => Number({CHART}.dataset.points) > 20")
+    page.wait_for_function(f"() => Number({CHART}?.dataset.points) > 20")
     first = float(chart.get_attribute("data-last"))
     page.wait_for_function(
-        f"(first) => Number({CHART}.dataset.last) > first",
+        f"(first) => Number({CHART}?.dataset.last) > first",
         arg=first,
     )
     page.get_by_role("button", name="Pause").click()
@@ -192,7 +198,7 @@ def test_the_strip_charts_advance_pause_and_export_csv(page: Any) -> None:
     assert pulses == sorted(pulses)
     page.get_by_role("button", name="Resume").click()
     page.wait_for_function(
-        f"(paused) => {CHART}.dataset.last !== paused",
+        f"(paused) => {CHART} !== null && {CHART}.dataset.last !== paused",
         arg=paused,
     )
 
@@ -223,7 +229,7 @@ def test_a_pipeline_created_and_edited_from_the_page_runs(page: Any, server: Run
     # edit the saved config from the list of pipelines
     page.get_by_role("link", name="Pipelines", exact=True).click()
     page.get_by_role("link", name="Edit pipeline browser_made").click()
-    page.wait_for_function("() => document.querySelector('#config-json').value.includes('120')")
+    page.wait_for_function("() => document.querySelector('#config-json')?.value.includes('120')")
     page.get_by_label("Threshold").fill("200")
     page.get_by_role("button", name="Save", exact=True).click()
     page.locator("#info").get_by_text(re.compile(r"^Saved pipeline browser_made\. Edit it again$")).wait_for()
@@ -233,7 +239,7 @@ def test_a_pipeline_created_and_edited_from_the_page_runs(page: Any, server: Run
     page.get_by_role("link", name="Pipelines", exact=True).click()
     page.get_by_role("link", name="Copy pipeline browser_made").click()
     page.get_by_label("Name", exact=True).fill("browser_copy")
-    page.wait_for_function("() => document.querySelector('#config-json').value.includes('200')")
+    page.wait_for_function("() => document.querySelector('#config-json')?.value.includes('200')")
     page.get_by_role("button", name="Save", exact=True).click()
     page.locator("#info").get_by_text("Saved pipeline browser_copy").wait_for()
     page.get_by_role("link", name="Pipelines", exact=True).click()
@@ -277,7 +283,7 @@ def test_a_pipeline_from_start_to_stop(page: Any, server: RunningServer) -> None
     page.get_by_label("Threshold (counts below it").fill("150")
     page.get_by_role("button", name="Apply").click()
     page.wait_for_function(
-        "() => document.querySelector('#processing-parameters').textContent.includes('\"image_threshold\": 150')"
+        "() => document.querySelector('#processing-parameters')?.textContent.includes('\"image_threshold\": 150')"
     )
     assert server.services.pipelines.instance_config("browser_sp")["image_threshold"] == 150
 
@@ -289,7 +295,7 @@ def test_a_pipeline_from_start_to_stop(page: Any, server: RunningServer) -> None
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.75, steps=8)
     page.mouse.up()
-    page.wait_for_function("() => !document.querySelector('#stat-image').textContent.startsWith('640 ')")
+    page.wait_for_function(NO_LONGER_STARTS, arg=["#stat-image", "640 "])
     width, height = image_size(page)
     assert abs(width - 320) <= 3
     assert abs(height - 240) <= 3
@@ -398,20 +404,20 @@ def test_the_viewer_can_be_driven_by_keyboard(page: Any) -> None:
     shown = page.locator("#stat-shown")
     page.keyboard.press("+")
     page.wait_for_function(
-        f"() => document.querySelector('#stat-shown').textContent === '320 {TIMES} 240 from (160, 120)'"
+        f"() => document.querySelector('#stat-shown')?.textContent === '320 {TIMES} 240 from (160, 120)'"
     )
     page.keyboard.press("ArrowRight")
     page.wait_for_function(
-        f"() => document.querySelector('#stat-shown').textContent === '320 {TIMES} 240 from (192, 120)'"
+        f"() => document.querySelector('#stat-shown')?.textContent === '320 {TIMES} 240 from (192, 120)'"
     )
     page.keyboard.press("0")
     page.wait_for_function(
-        f"() => document.querySelector('#stat-shown').textContent.startsWith('640 {TIMES} 480 from (0, 0)')"
+        f"() => document.querySelector('#stat-shown')?.textContent.startsWith('640 {TIMES} 480 from (0, 0)')"
     )
     assert shown.text_content().startswith(f"640 {TIMES} 480")
     # the colour map is a labelled control reachable without a mouse
     colour_map = page.get_by_label("Colour map")
     colour_map.focus()
     colour_map.select_option("gray")
-    page.wait_for_function("() => /\\d/.test(document.querySelector('#key-levels').textContent)")
+    page.wait_for_function("() => /\\d/.test(document.querySelector('#key-levels')?.textContent)")
     assert colour_map.input_value() == "gray"
