@@ -9,6 +9,7 @@ left the ring before a session took them are counted as ``lost``.
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 from collections import deque
@@ -85,7 +86,7 @@ class HistoryRing:
         with self._lock:
             last = self._next - 1
             newer = min(len(self._records), max(0, last - cursor))  # indices are consecutive
-            records = [self._records[position] for position in range(len(self._records) - newer, len(self._records))]
+            records = list(itertools.islice(reversed(self._records), newer))[::-1]
         first = records[0].index if records else last + 1
         lost = max(0, first - cursor - 1) if cursor else 0
         names = list(channels)
