@@ -126,6 +126,61 @@ def _pass_small(src, background, mode, threshold, out, write, profiles, x_profil
 
 
 @numba.njit(cache=True, nogil=True)
+def _pass_uint16(src, background, subtract, threshold, out, write, profiles, x_profile, y_profile):  # type: ignore[no-untyped-def]
+    # uint16 frames (the common camera case) with an optional uint16 background subtracted and
+    # clamped at 0, and an optional threshold (0: none): every step stays in uint16 (a saturating
+    # subtract, the compare and min/max at full vector width) and only the sums widen to int32,
+    # all in one loop per row. About a fifth faster than the int32 path of _pass_small, which is
+    # close to the memory traffic of reading frame and background and writing the result.
+    height, width = src.shape
+    columns = np.zeros(width, np.int32)
+    scratch = np.empty(width, np.uint16)
+    limit = np.uint16(threshold)
+    low = np.uint16(65535)
+    high = np.uint16(0)
+    for i in range(height):
+        row = src[i]
+        back = background[i] if subtract else background[0]
+        target = out[i] if write else scratch
+        total = np.int32(0)
+        row_low = np.uint16(65535)
+        row_high = np.uint16(0)
+        if profiles and subtract:
+            for j in range(width):
+                value = np.uint16(max(row[j], back[j]) - back[j])
+                value = value if value >= limit else np.uint16(0)
+                target[j] = value
+                columns[j] = np.int32(columns[j] + np.int32(value))
+                total = np.int32(total + np.int32(value))
+                row_low = min(row_low, value)
+                row_high = max(row_high, value)
+        elif profiles:
+            for j in range(width):
+                value = row[j] if row[j] >= limit else np.uint16(0)
+                target[j] = value
+                columns[j] = np.int32(columns[j] + np.int32(value))
+                total = np.int32(total + np.int32(value))
+                row_low = min(row_low, value)
+                row_high = max(row_high, value)
+        if profiles:
+            y_profile[i] = total
+            if i % _FLUSH_ROWS == _FLUSH_ROWS - 1 or i == height - 1:
+                for j in range(width):
+                    x_profile[j] += columns[j]
+                    columns[j] = 0
+        else:
+            for j in range(width):
+                value = np.uint16(max(row[j], back[j]) - back[j]) if subtract else row[j]
+                value = value if value >= limit else np.uint16(0)
+                target[j] = value
+                row_low = min(row_low, value)
+                row_high = max(row_high, value)
+        low = min(low, row_low)
+        high = max(high, row_high)
+    return np.int64(low), np.int64(high), height * width
+
+
+@numba.njit(cache=True, nogil=True)
 def _pass_wide(src, background, mode, threshold, out, write, profiles, x_profile, y_profile, zero):  # type: ignore[no-untyped-def]
     height, width = src.shape
     low = np.inf
@@ -186,7 +241,19 @@ def pixel_pass(
     write = out is not None
     target = out if out is not None else np.zeros((1, 1), _result_dtype(src.dtype, mode))
     small = src.dtype in _SMALL and background.dtype in _SMALL and width < _SMALL_WIDTH
-    if small:
+    limit_u16 = 0 if threshold is None or threshold <= 0 else int(np.ceil(threshold))
+    unsigned = (
+        small
+        and src.dtype == np.uint16
+        and limit_u16 <= 65535
+        and (mode == MODE_NONE or (mode == MODE_SUBTRACT and background.dtype == np.uint16))
+        and (write or mode != MODE_NONE or limit_u16 > 0)  # a plain read is as fast on the int32 path
+    )
+    if unsigned:
+        low, high, count = _pass_uint16(
+            src, background, mode == MODE_SUBTRACT, limit_u16, target, write, profiles, x_profile, y_profile
+        )
+    elif small:
         limit = (
             np.int32(min(np.ceil(threshold), 2**31 - 1))
             if threshold is not None and threshold > 0

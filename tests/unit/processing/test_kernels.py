@@ -56,6 +56,28 @@ def test_pixel_pass_matches_numpy(dtype, mode, layout):
     assert result.max_value == expected.max()
 
 
+@pytest.mark.parametrize("threshold", [None, 0.5, 300, 65535, 65535.5, 70000])
+@pytest.mark.parametrize("mode", [MODE_NONE, MODE_SUBTRACT])
+@pytest.mark.parametrize("write", [True, False])
+def test_uint16_pass_at_the_edges_of_the_type(threshold, mode, write):
+    rng = np.random.default_rng(7)
+    image = rng.integers(0, 65536, (33, 70), dtype=np.uint16)
+    image[0, :5] = 65535
+    background = rng.integers(0, 65536, image.shape, dtype=np.uint16)  # often above the pixel: clamped at 0
+    background[0, :5] = 0
+    source = image[:, ::-1]  # a mirrored view as well
+    back = background[:, ::-1]
+    out = np.empty(source.shape, np.uint16) if write else None
+    result = pixel_pass(source, back, mode=mode, threshold=threshold, out=out)
+    expected = _expected(source, back, mode, threshold)
+    if out is not None:
+        np.testing.assert_array_equal(out, expected.astype(np.uint16))
+    np.testing.assert_array_equal(result.x_profile, expected.sum(axis=0).astype(np.int64))
+    np.testing.assert_array_equal(result.y_profile, expected.sum(axis=1).astype(np.int64))
+    assert (result.min_value, result.max_value) == (expected.min(), expected.max())
+    assert result.max_value.dtype == np.uint16
+
+
 def test_unsigned_profiles_are_int64_never_uint64():
     image = np.full((3, 4), 65535, np.uint16)
     result = pixel_pass(image)

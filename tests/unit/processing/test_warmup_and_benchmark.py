@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from camserver.processing import warm_up
-from camserver.processing.kernels import _pass_small, _pass_wide
+from camserver.processing.kernels import _pass_small, _pass_uint16, _pass_wide
 from camserver.processing.warmup import IMAGE_DTYPES
 
 
@@ -15,6 +15,8 @@ def test_warm_up_compiles_the_pixel_kernels_for_every_dtype():
     assert set(IMAGE_DTYPES) <= compiled
     layouts = {signature[0].layout for signature in _pass_small.signatures}
     assert {"C", "A"} <= layouts
+    # uint16 frames with a background or threshold take their own kernel, contiguous or a view
+    assert {"C", "A"} <= {signature[0].layout for signature in _pass_uint16.signatures}
 
 
 def test_benchmark_runs_in_smoke_mode():
