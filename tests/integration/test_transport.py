@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import zmq
 
-from camserver.errors import ConfigError, TransportError
+from camserver.errors import ConfigError, EncodeError, TransportError
 from camserver.protocol import Compression, CompressionPolicy, Encoder, Message, Timestamp
 from camserver.transport import (
     Publisher,
@@ -190,6 +190,23 @@ def test_clients_rise_when_subscribers_connect_and_fall_when_they_leave() -> Non
         second.close()
         wait_until(lambda: publisher.clients == 0, "the second subscriber to leave")
         wait_until(lambda: publisher.seconds_without_clients() > 0, "the idle time to count")
+
+
+def test_a_pub_stream_nobody_hears_is_not_sent_and_encoded_only_to_check_it() -> None:
+    with Publisher(LOCAL, mode="PUB") as publisher:
+        with pytest.raises(EncodeError):  # the first message is encoded: a bad value is found at once
+            publisher.send({"image": IMAGE, "unencodable": object()}, pulse_id=0)
+        for pulse_id in range(1, 6):
+            assert publisher.send({"image": IMAGE}, pulse_id=pulse_id)
+        assert (publisher.statistics.unheard, publisher.statistics.sent, publisher.statistics.dropped) == (5, 0, 0)
+        with Subscriber(publisher.address, mode="SUB") as subscriber:
+            message = join(publisher, subscriber, {"image": IMAGE})
+            np.testing.assert_array_equal(message.data["image"], IMAGE)
+            assert publisher.statistics.sent >= 1
+            heard = publisher.statistics.unheard
+        wait_until(lambda: publisher.clients == 0, "the subscriber to leave")
+        publisher.send({"image": IMAGE}, pulse_id=9999)
+        assert publisher.statistics.unheard == heard + 1
 
 
 def test_clients_of_a_connecting_publisher() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +27,17 @@ from camserver.transport.multipart import send_frames
 
 __all__ = ["Publisher", "PublisherStatistics"]
 
+#: seconds between the messages a publisher nobody hears still encodes (to find unencodable values)
+_CHECK_PERIOD = 1.0
+
 
 @dataclass(slots=True)
 class PublisherStatistics:
     """Counters of one publisher. ``dropped`` counts whole messages that could not be queued."""
 
     sent: int = 0
+    #: messages of a PUB stream that nobody was connected to hear: neither encoded nor sent
+    unheard: int = 0
     dropped: int = 0
     bytes_sent: int = 0
     header_changes: int = 0
@@ -49,6 +55,10 @@ class Publisher:
       ``block=True`` waits, for at most ``send_timeout`` seconds if given, then drops and counts.
     * ``linger`` is how long a closing socket keeps trying to deliver queued messages (None: until
       they are delivered).
+    * A PUB publisher with no peer connected (on the socket or the local stream) neither encodes
+      nor sends (counted in ``unheard``): a subscriber's subscription arrives after its connection
+      is seen, so it could not have received those messages anyway. One such message a second is
+      still encoded, so values that cannot be encoded raise while nobody listens too.
     * PUB never waits for slow subscribers: ZMQ drops their messages at the high-water mark, and
       each subscriber sees (and camserver's :class:`Subscriber` counts) the gap in pulse ids.
       ``nodrop=True`` makes a PUB behave like PUSH instead: a full subscriber queue holds the
@@ -126,6 +136,8 @@ class Publisher:
             kind = PortInUse if bind and error.errno == errno.EADDRINUSE else TransportError
             raise kind(f"cannot {action} a {self.mode} socket on {address}: {error}") from None
         self._flags = 0 if block else zmq.NOBLOCK
+        self._pub = self.mode is SocketMode.PUB
+        self._next_check = 0.0
         self._local: LocalSender | None = None
         if local is not None:
             try:
@@ -166,13 +178,22 @@ class Publisher:
     def send(self, data: Mapping[str, Any], *, pulse_id: int, timestamp: Timestamp | None = None) -> bool:
         """Send one message; False if it was dropped (and counted). Raises :class:`EncodeError`
         for values that cannot be encoded."""
+        local = self._local
+        readers = local is not None and local.clients > 0
+        unheard = self._pub and not readers and not self._monitor.clients
+        if unheard and time.monotonic() < self._next_check:
+            self.statistics.unheard += 1
+            return True
         timestamp = timestamp or Timestamp.now()
         encoded = self._encoder.encode(data, pulse_id=pulse_id, timestamp=timestamp)
+        if unheard:  # encoded only to find values that cannot be: once a second
+            self._next_check = time.monotonic() + _CHECK_PERIOD
+            self.statistics.unheard += 1
+            return True
         tracker = self._encoder.tracker
         self.statistics.header_changes = tracker.header_changes
         self.statistics.withheld_values = tracker.withheld
-        local = self._local
-        if local is not None and local.clients:
+        if local is not None and readers:
             compressed = tracker.compression.active or tracker.header_compression is not Compression.NONE
             if compressed:
                 local.send(self._local_encoder.encode(data, pulse_id=pulse_id, timestamp=timestamp).frames)
