@@ -33,7 +33,7 @@ class ClientMonitor:
             return
         # asked before every message a publisher sends: checking for events is a tenth of the
         # cost of a receive that raises zmq.Again
-        while monitor.get(zmq.EVENTS) & zmq.POLLIN:
+        while int(monitor.get(zmq.EVENTS)) & zmq.POLLIN:
             try:
                 frames = monitor.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
