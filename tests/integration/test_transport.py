@@ -319,6 +319,31 @@ def test_plain_pub_never_holds_back_and_the_subscriber_counts_the_gaps() -> None
         assert 0 < len(tail) < 300
         assert subscriber.statistics.pulse_gaps > 0
         assert subscriber.statistics.decode_errors == 0
+        # the publisher saw the queue overflow: at least once, never more often than messages were lost
+        assert 1 <= publisher.statistics.subscriber_overflows <= 300 - len(tail)
+
+
+def test_overflows_are_counted_once_per_message_some_subscriber_missed() -> None:
+    with (
+        Publisher(LOCAL, mode="PUB", queue_size=10, block=False) as publisher,
+        Subscriber(publisher.address, mode="SUB", queue_size=1000) as reader,
+        Subscriber(publisher.address, mode="SUB", queue_size=1) as stalled,
+    ):
+        join(publisher, reader, {"frame": _frame(0)})
+        join(publisher, stalled, {"frame": _frame(0)})
+        first, last = 10_000, 10_300
+        heard: dict[str, set[int]] = {"reader": set(), "stalled": set()}
+        for pulse_id in range(first, last):  # 75 MB: more than any queue holds for the stalled one
+            assert publisher.send({"frame": _frame(pulse_id)}, pulse_id=pulse_id)
+            while (message := reader.receive(timeout=0)) is not None:
+                heard["reader"].add(message.pulse_id)
+        for name, subscriber in (("reader", reader), ("stalled", stalled)):
+            while (message := subscriber.receive(timeout=0.5)) is not None:  # until it falls silent
+                heard[name].add(message.pulse_id)
+        missed = sum(len(set(range(first, last)) - {p for p in pulses if p >= first}) for pulses in heard.values())
+        assert missed > 0
+        assert 1 <= publisher.statistics.subscriber_overflows <= missed
+        assert publisher.statistics.dropped == 0
 
 
 # -- receiving --------------------------------------------------------------------------------------

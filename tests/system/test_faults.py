@@ -302,4 +302,7 @@ def test_a_stalled_client_loses_frames_without_slowing_the_pipeline(served: Serv
     assert stalled.statistics.missed_pulses > 0  # the stalled reader counts what it lost
     assert figures["output_drops"] == 0  # PUB never waits for a reader
     assert figures["rx_count"] - figures["tx_count"] <= 2  # and sent every one it received
+    # and the pipeline saw the reader's queue overflow (90 MB went out to a queue of two)
+    wait_for(lambda: served.pipeline(instance)["detail"], lambda figures: figures["subscriber_overflows"] >= 1,
+             "the overflow in the pipeline's statistics")  # fmt: skip
     served.http.delete(f"/api/v1/pipeline/{instance}")

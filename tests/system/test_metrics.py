@@ -66,7 +66,9 @@ def test_instances_are_counted_from_their_statistics(rest: Rest) -> None:
     assert value(samples, "camserver_instance_restarts_total", **pipeline) == 0
     reasons = {s.labels["reason"] for s in samples if s.name == "camserver_instance_drops_total" and
                s.labels["instance_id"] == "tiny_sp"}  # fmt: skip
-    assert reasons == {"input", "output", "processing_error", "decode_error", "skipped", "late", "withheld"}
+    assert reasons == {
+        "input", "output", "processing_error", "decode_error", "skipped", "late", "withheld", "subscriber_overflow"
+    }  # fmt: skip
     assert value(samples, "camserver_instance_decode_errors_total", **pipeline) == 0
     processed = value(samples, "camserver_instance_processing_seconds_count", **pipeline)
     assert processed >= 20

@@ -130,6 +130,13 @@ class InstanceStatistics(BaseModel):
     throughput: float = Field(0.0, description="bytes per second out, over the last second")
     input_drops: int = Field(0, description="frames lost before processing (source, pulse-id gaps)")
     output_drops: int = Field(0, description="whole messages not sent at the high-water mark")
+    subscriber_overflows: int = Field(
+        0,
+        description=(
+            "PUB outputs: times a subscriber's queue was full, so that it missed a message the others "
+            "got (and possibly the next ones, until its queue had room)"
+        ),
+    )
     processing_errors: int = 0
     skipped: int = Field(0, description="frames left out on purpose (pause, pid_range, rate limits)")
     decode_errors: int = Field(0, description="received messages that were not valid bsread (or beyond the limits)")

@@ -292,6 +292,7 @@ class CameraLoop:
         statistics = self.statistics
         statistics.clients = publisher.clients
         statistics.output_drops = publisher.statistics.dropped
+        statistics.subscriber_overflows = publisher.statistics.subscriber_overflows
         statistics.bytes_sent = publisher.statistics.bytes_sent
         statistics.header_changes = publisher.statistics.header_changes
         statistics.withheld_values = publisher.statistics.withheld_values

@@ -548,6 +548,7 @@ class PipelineLoop:
         publisher_statistics = getattr(output, "statistics", None)
         if publisher_statistics is not None:
             statistics.output_drops = publisher_statistics.dropped - self._send_retries
+            statistics.subscriber_overflows = getattr(publisher_statistics, "subscriber_overflows", 0)
             statistics.bytes_sent = publisher_statistics.bytes_sent
             statistics.header_changes = publisher_statistics.header_changes
             statistics.withheld_values = getattr(publisher_statistics, "withheld_values", 0)

@@ -29,6 +29,7 @@ class StatisticsCollector:
         self.bytes_sent = 0
         self.input_drops = 0
         self.output_drops = 0
+        self.subscriber_overflows = 0
         self.processing_errors = 0
         self.skipped = 0
         self.decode_errors = 0
@@ -137,6 +138,7 @@ class StatisticsCollector:
             throughput=(self.bytes_sent - self._window_bytes) / elapsed,
             input_drops=self.input_drops,
             output_drops=self.output_drops,
+            subscriber_overflows=self.subscriber_overflows,
             processing_errors=self.processing_errors,
             skipped=self.skipped,
             decode_errors=self.decode_errors,

@@ -36,6 +36,7 @@ _INSTANCE_LABELS = ("kind", "instance_id", "camera")
 _DROPS = {
     "input": "input_drops",
     "output": "output_drops",
+    "subscriber_overflow": "subscriber_overflows",
     "processing_error": "processing_errors",
     "decode_error": "decode_errors",
     "skipped": "skipped",

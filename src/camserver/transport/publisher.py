@@ -39,6 +39,10 @@ class PublisherStatistics:
     #: messages of a PUB stream that nobody was connected to hear: neither encoded nor sent
     unheard: int = 0
     dropped: int = 0
+    #: PUB: times a subscriber's queue was full when a message went out. That subscriber missed
+    #: the message (the others got it) and misses the following ones too, uncounted, until its
+    #: queue has room again: ZMQ tells a publisher that a queue is full, not how long it stays so.
+    subscriber_overflows: int = 0
     bytes_sent: int = 0
     header_changes: int = 0
     withheld_values: int = 0
@@ -60,7 +64,10 @@ class Publisher:
       is seen, so it could not have received those messages anyway. One such message a second is
       still encoded, so values that cannot be encoded raise while nobody listens too.
     * PUB never waits for slow subscribers: ZMQ drops their messages at the high-water mark, and
-      each subscriber sees (and camserver's :class:`Subscriber` counts) the gap in pulse ids.
+      each subscriber sees (and camserver's :class:`Subscriber` counts) the gap in pulse ids. The
+      publisher counts each time a subscriber's queue is full (``subscriber_overflows``): every
+      message is first offered with ``ZMQ_XPUB_NODROP``, and only one that a full queue refuses
+      is sent again without it, to the subscribers that have room.
       ``nodrop=True`` makes a PUB behave like PUSH instead: a full subscriber queue holds the
       publisher back (blocking) or drops the whole message, counted here.
     * Values are passed without copying: do not modify an array after sending it.
@@ -124,7 +131,7 @@ class Publisher:
             socket.setsockopt(zmq.LINGER, -1 if linger is None else int(linger * 1000))
             if send_timeout is not None:
                 socket.setsockopt(zmq.SNDTIMEO, int(send_timeout * 1000))
-            if nodrop and self.mode is SocketMode.PUB:
+            if self.mode is SocketMode.PUB:  # lossy PUB offers each message this way first, to see overflows
                 socket.setsockopt(zmq.XPUB_NODROP, 1)
             self._monitor = monitor = ClientMonitor(socket)
             self.address = attach(socket, target, bind=bind)
@@ -137,6 +144,7 @@ class Publisher:
             raise kind(f"cannot {action} a {self.mode} socket on {address}: {error}") from None
         self._flags = 0 if block else zmq.NOBLOCK
         self._pub = self.mode is SocketMode.PUB
+        self._probe = self._pub and not nodrop
         self._next_check = 0.0
         self._local: LocalSender | None = None
         if local is not None:
@@ -200,7 +208,10 @@ class Publisher:
             else:
                 local.send(encoded.frames)
         try:
-            send_frames(self._socket, encoded.frames, self._flags)
+            if self._probe:
+                self._send_lossy(encoded.frames)
+            else:
+                send_frames(self._socket, encoded.frames, self._flags)
         except zmq.Again:
             self.statistics.dropped += 1
             return False
@@ -209,6 +220,21 @@ class Publisher:
         self.statistics.sent += 1
         self.statistics.bytes_sent += encoded.nbytes
         return True
+
+    def _send_lossy(self, frames: list[Any]) -> None:
+        """PUB as ZMQ sends it (a full subscriber queue misses the message), counting the overflow."""
+        socket = self._socket
+        try:
+            send_frames(socket, frames, zmq.NOBLOCK)  # refused whole if any subscriber's queue is full
+            return
+        except zmq.Again:
+            pass
+        self.statistics.subscriber_overflows += 1
+        socket.setsockopt(zmq.XPUB_NODROP, 0)
+        try:
+            send_frames(socket, frames, zmq.NOBLOCK)
+        finally:
+            socket.setsockopt(zmq.XPUB_NODROP, 1)
 
     def close(self) -> None:
         """Close the socket (pending messages get ``linger`` seconds to leave)."""
