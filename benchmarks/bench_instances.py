@@ -168,7 +168,7 @@ def _figures(address: str, seconds: float, mode: str, settle: float, results: An
 
     host, port = host_port(address)
     latencies: list[float] = []
-    received, gaps, start_gaps = 0, 0, 0
+    received, gaps, runs, start_gaps = 0, 0, 0, 0
     last_pulse = None
     with Source(host=host, port=port, mode=SUB if mode == "SUB" else PULL, receive_timeout=5000) as source:
         message = source.receive()  # the first message may be older: a slow joiner's
@@ -189,7 +189,9 @@ def _figures(address: str, seconds: float, mode: str, settle: float, results: An
                 break
             now = time.time()
             pulse_id = message.data.pulse_id
-            gaps += max(pulse_id - last_pulse - 1, 0)
+            missing = max(pulse_id - last_pulse - 1, 0)
+            gaps += missing
+            runs += 1 if missing else 0
             last_pulse = pulse_id
             received += 1
             sec, ns = message.data.global_timestamp, message.data.global_timestamp_offset
@@ -201,6 +203,7 @@ def _figures(address: str, seconds: float, mode: str, settle: float, results: An
         "rate": received / elapsed,
         "cpu": cpu,
         "gaps": gaps,
+        "gap_runs": runs,  # runs of consecutive missing pulse ids
         "start_gaps": start_gaps,
         "p50": 1e3 * latencies[len(latencies) // 2] if latencies else float("nan"),
         "p99": 1e3 * latencies[int(len(latencies) * 0.99)] if latencies else float("nan"),
