@@ -188,6 +188,7 @@ def test_statistics_carry_the_instance_figures(stream: FakeStream) -> None:
     info = InstanceInfo(instance_id="cam", kind=InstanceKind.CAMERA, state=InstanceState.RUNNING)
     info.statistics.tx_rate = 99.0
     info.statistics.output_drops = 3
+    info.statistics.subscriber_overflows = 2
     feed = ViewerFeed("tcp://fake:3", open_source=stream.open, instance_info=lambda: info).start()
     try:
         wait_until(lambda: feed.statistics()["instance"] is not None, "the instance figures")
@@ -195,6 +196,7 @@ def test_statistics_carry_the_instance_figures(stream: FakeStream) -> None:
         assert figures["instance"]["state"] == "running"
         assert figures["instance"]["rate"] == 99.0
         assert figures["instance"]["output_drops"] == 3
+        assert figures["instance"]["subscriber_overflows"] == 2
         assert figures["stream"] == "tcp://fake:3"
     finally:
         feed.close()

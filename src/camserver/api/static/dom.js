@@ -39,6 +39,17 @@ function append(node, children) {
 }
 
 /**
+ * An instance's drops as "input / output", and how often a subscriber's queue overflowed (each
+ * time that subscriber missed at least one message the others got).
+ * @param {{input_drops: number, output_drops: number, subscriber_overflows?: number}} figures
+ */
+export function drops(figures) {
+  const overflows = figures.subscriber_overflows || 0;
+  const text = `${figures.input_drops} / ${figures.output_drops}`;
+  return overflows ? `${text} (${overflows} overflow${overflows === 1 ? "" : "s"} of a slow client)` : text;
+}
+
+/**
  * A number for people: `digits` significant digits, or "–" for nothing.
  * @param {unknown} value
  * @param {number} [digits]

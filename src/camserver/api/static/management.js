@@ -3,7 +3,7 @@
 // and logs. Stopping asks first; every change reports in words.
 
 import { api, restartInstance, startAgain, stopInstance } from "./api.js";
-import { bytes, confirmAction, el, figure, setText, stateBadge, syncRows } from "./dom.js";
+import { bytes, confirmAction, drops, el, figure, setText, stateBadge, syncRows } from "./dom.js";
 import { attempt, showError, showInfo } from "./notices.js";
 
 const REFRESH_MS = 2000;
@@ -173,7 +173,7 @@ export function showInstances(main) {
     setText(cells[4], item.camera_name || "–");
     setText(cells[5], figure(figures.rx_rate));
     setText(cells[6], figure(figures.tx_rate));
-    setText(cells[7], `${figures.input_drops} / ${figures.output_drops}`);
+    setText(cells[7], drops(figures));
     setText(cells[8], figures.processing_errors + figures.decode_errors);
     setText(cells[9], figure(figures.cpu));
     setText(cells[10], bytes(figures.memory));

@@ -6,7 +6,7 @@
 import { api, restartInstance, stopInstance } from "./api.js";
 import { createStripCharts } from "./charts.js";
 import { createControls } from "./controls.js";
-import { confirmAction, el, figure, setText, syncRows } from "./dom.js";
+import { confirmAction, drops, el, figure, setText, syncRows } from "./dom.js";
 import { OVERLAY_COLOURS, drawAxes, drawColourBar, drawOverlays, drawProfile, drawRubberBand, sizeCanvas } from "./drawing.js";
 import { ViewerFeed } from "./feed.js";
 import { attempt, clearError, showError, showInfo } from "./notices.js";
@@ -390,7 +390,7 @@ export function showViewer(main, kind, name) {
     setText(figures.stream, instance ? `${figure(instance.rate)} Hz` : "–");
     setText(figures.skipped, numbers.skipped);
     setText(figures.gaps, feedFigures.missed_pulses ?? "–");
-    setText(figures.drops, instance ? `${instance.input_drops} / ${instance.output_drops}` : "–");
+    setText(figures.drops, instance ? drops(instance) : "–");
     setText(figures.feed, `${feedFigures.mode || "–"}, ${feedFigures.watchers ?? 0} browser(s)`);
     setText(figures.node, instance?.node || "–");
     const silent = feedFigures.silent_for;

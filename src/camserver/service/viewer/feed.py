@@ -353,6 +353,7 @@ class ViewerFeed:
                 "rate": figures.tx_rate,
                 "input_drops": figures.input_drops,
                 "output_drops": figures.output_drops,
+                "subscriber_overflows": figures.subscriber_overflows,
                 "processing_errors": figures.processing_errors,
                 "skipped": figures.skipped,
                 "cpu": figures.cpu,
