@@ -39,7 +39,7 @@ drops, camera alone (issue 4) and through the standard pipeline (issue 5).
 """
 
 #: instances report their statistics once a second; wait this long for the last report of a window
-_REPORT_PERIOD = 1.5
+REPORT_PERIOD = 1.5
 #: seconds after a stream starts that are not counted: every process on its first frames
 _SETTLE = 2.0
 
@@ -144,7 +144,7 @@ def stream_figures(
         assert results.get(timeout=settle + 60) == "counting", "the receiver got no message"
         before = counters()
         figures: dict[str, float] = results.get(timeout=seconds + 60)
-        time.sleep(_REPORT_PERIOD)  # the instances' statistics of the last moments of the window
+        time.sleep(REPORT_PERIOD)  # the instances' statistics of the last moments of the window
         after = counters()
         figures.update({key: after[key] - before[key] for key in after})
     finally:

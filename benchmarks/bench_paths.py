@@ -11,8 +11,9 @@ from typing import Any
 
 import httpx
 import numpy as np
+import psutil
 
-from benchmarks.bench_instances import STANDARD, stream_figures
+from benchmarks.bench_instances import REPORT_PERIOD, STANDARD, stream_figures
 from benchmarks.bench_processing import frames
 from benchmarks.harness import Row
 
@@ -34,9 +35,12 @@ missing pulse ids the receiver saw that no counter explains: runs minus the pipe
 (including frames passed over under overload), processing errors, and overflows of the receiver's
 queue at the pipeline's PUB socket (`subscriber_overflows`: one per run, since ZMQ does not say how
 many messages a full queue misses) over the same window.
-*Pairs*: how many 1280x960 cameras at 100 Hz, each with a default-config pipeline (outputs not read),
-run at once with zero drops, adding one pair every 12 s. Targets (issue 11, 2 cores): default config
-2560x2160 at 100 Hz: 100 Hz with zero drops, pipeline <= 35 % of a core; 2560x2160 at the highest
+*Nobody reading*: a simulated camera at 100 Hz with a default-config pipeline whose output nobody
+reads, as a user sees it on a fresh server (the pipeline's input rate and drops from its own
+statistics, the CPU of both processes over 10 s). *Pairs*: how many 1280x960 cameras at 100 Hz,
+each with a default-config pipeline (outputs not read), run at once with zero drops, adding one
+pair every 12 s. Targets (issue 11, 2 cores): default config 2560x2160 at 100 Hz: 100 Hz with zero
+drops, pipeline <= 35 % of a core (with psi-bsread reading, and with nobody); 2560x2160 at the highest
 rate from psi-bsread: >= 60 Hz delivered (CamServer: about 30 Hz on this machine, anchors.md), no
 unexplained gaps; >= 8 default-config 1280x960 pairs.
 """
@@ -236,6 +240,71 @@ def case_rows(client: httpx.Client, case: Case, seconds: float) -> list[Row]:
     ]  # fmt: skip
 
 
+def _cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
+def unread(client: httpx.Client, size: tuple[int, int], seconds: float, settle: float = 2.0) -> dict[str, float]:
+    """A simulated camera at 100 Hz with a default-config pipeline that nobody reads, from the
+    pipeline's own statistics (as a user looking at a fresh server sees it): its input rate, its
+    input drops and its CPU over ``seconds``, and the camera's CPU."""
+    width, height = size
+    name = f"paths_unread_{width}"
+    camera = {"source": "", "source_type": "simulation", "size_x": width, "size_y": height, "frame_rate": 100}
+    pipeline, path = f"{name}_sp", f"/api/v1/pipeline/instance/{name}_sp/info"
+    try:
+        client.post(f"/api/v1/cam/{name}/config", json=camera).raise_for_status()
+        client.post(
+            f"/api/v1/pipeline?instance_id={pipeline}", json={"camera_name": name, "no_client_timeout": 0}
+        ).raise_for_status()
+        time.sleep(settle)
+        first = _detail(client, path)
+        processes = [psutil.Process(first["pid"]), psutil.Process(_detail(client, f"/api/v1/cam/{name}/info")["pid"])]
+        cpu_before = [_cpu_seconds(process) for process in processes]
+        started = time.monotonic()
+        time.sleep(seconds)
+        elapsed = time.monotonic() - started
+        used = [_cpu_seconds(process) - before for process, before in zip(processes, cpu_before, strict=True)]
+        cpu = [100 * seconds_used / elapsed for seconds_used in used]
+        time.sleep(REPORT_PERIOD)
+        last = _detail(client, path)
+    finally:
+        client.delete(f"/api/v1/pipeline/{pipeline}")
+        client.delete(f"/api/v1/cam/{name}")
+    window = max(last["time"] - first["time"], 1e-9)
+    return {
+        "rate": (last["rx_count"] - first["rx_count"]) / window,
+        "drops": last["input_drops"] - first["input_drops"],
+        "pipeline_cpu": cpu[0],
+        "camera_cpu": cpu[1],
+    }
+
+
+def unread_rows(client: httpx.Client, seconds: float) -> list[Row]:
+    rows = []
+    for size in SIZES:
+        figures = unread(client, size, seconds)
+        target, passed = "", None
+        if size == (2560, 2160):
+            target = "100 Hz, 0 drops, pipeline <= 35 %"
+            passed = figures["rate"] >= 99.0 and figures["drops"] == 0 and figures["pipeline_cpu"] <= 35.0
+        note = f"{figures['drops']:.0f} input drops; pipeline {figures['pipeline_cpu']:.1f} % of a core"
+        label = f"simulation {size[0]}x{size[1]} default @ 100 Hz, nobody reading"
+        rows.append(Row(f"{label}: pipeline in", figures["rate"], "Hz", target=target, passed=passed, note=note))
+        rows.append(
+            Row(
+                f"{label}: pipeline CPU",
+                figures["pipeline_cpu"],
+                "% of a core",
+                "camera",
+                figures["camera_cpu"],
+                lower_is_better=True,
+            )
+        )
+    return rows  # fmt: skip
+
+
 def pairs(client: httpx.Client, seconds: float, limit: int) -> tuple[int, str]:
     """How many 1280x960 @ 100 Hz cameras with a default-config pipeline run at once with zero drops."""
     sustained, failure = 0, f"up to {limit} pairs tried"
@@ -293,6 +362,7 @@ def run(smoke: bool = False, only: str | None = None) -> list[Row]:
             if only is None or only in case.label:
                 rows += case_rows(client, case, seconds)
         if not smoke and only is None:
+            rows += unread_rows(client, seconds)
             count, failure = pairs(client, 10.0, 12)
             rows.append(Row("1280x960 @ 100 Hz camera + default pipeline pairs with zero drops", count, "pairs",
                             target=">= 8", passed=count >= 8, note=f"10 s each step; {failure}"))  # fmt: skip
