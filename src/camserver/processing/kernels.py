@@ -145,24 +145,15 @@ def _pass_uint16(src, background, subtract, threshold, out, write, profiles, x_p
         total = np.int32(0)
         row_low = np.uint16(65535)
         row_high = np.uint16(0)
-        if profiles and subtract:
+        if profiles:
             for j in range(width):
-                value = np.uint16(max(row[j], back[j]) - back[j])
+                value = np.uint16(max(row[j], back[j]) - back[j]) if subtract else row[j]
                 value = value if value >= limit else np.uint16(0)
                 target[j] = value
                 columns[j] = np.int32(columns[j] + np.int32(value))
                 total = np.int32(total + np.int32(value))
                 row_low = min(row_low, value)
                 row_high = max(row_high, value)
-        elif profiles:
-            for j in range(width):
-                value = row[j] if row[j] >= limit else np.uint16(0)
-                target[j] = value
-                columns[j] = np.int32(columns[j] + np.int32(value))
-                total = np.int32(total + np.int32(value))
-                row_low = min(row_low, value)
-                row_high = max(row_high, value)
-        if profiles:
             y_profile[i] = total
             if i % _FLUSH_ROWS == _FLUSH_ROWS - 1 or i == height - 1:
                 for j in range(width):
