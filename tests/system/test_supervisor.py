@@ -109,6 +109,15 @@ def test_permanent_instances_start_with_the_server(rest: Rest) -> None:
     assert rest.camera_info("perm_cam")["permanent"] is True
 
 
+def test_an_instance_of_a_permanent_pipeline_s_config_under_another_id_is_on_demand(rest: Rest) -> None:
+    started = rest.call("POST", "/api/v1/pipeline/perm_sp")  # as psi-camserver-client's create_instance_from_name
+    instance_id = started["instance_id"]
+    assert instance_id != "perm_sp"
+    assert rest.info(instance_id)["permanent"] is False  # it ends for good when stopped or idle
+    assert rest.info("perm_sp")["permanent"] is True
+    rest.call("DELETE", f"/api/v1/pipeline/{instance_id}")
+
+
 def test_a_killed_permanent_pipeline_is_restarted_on_the_same_stream(rest: Rest) -> None:
     rest.update("perm_sp", {"image_threshold": 3})  # a permanent instance's update is saved too
     assert rest.call("GET", "/api/v1/pipeline/perm_sp/config")["config"]["image_threshold"] == 3

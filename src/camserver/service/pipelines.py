@@ -250,7 +250,10 @@ class PipelineManager:
         stored = self.config(name).to_dict(expanded=False)
         read_only = bool((additional or {}).get("read_only", False))
         config = PipelineConfig.load({**stored, **(additional or {})}, name=name)
-        return self.create(config, instance_id=instance_id, read_only=read_only, permanent=name in self.permanent)
+        # only the permanent instance itself (its id, of this config) is started as permanent: an
+        # instance of the same config under another id ends like any on-demand one
+        permanent = instance_id is not None and self.permanent.get(instance_id) == name
+        return self.create(config, instance_id=instance_id, read_only=read_only, permanent=permanent)
 
     def stream(self, instance_id: str) -> str:
         """The stream of a running instance; a saved pipeline of that name is started on demand."""
