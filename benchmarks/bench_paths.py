@@ -302,7 +302,7 @@ def unread_rows(client: httpx.Client, seconds: float) -> list[Row]:
                 lower_is_better=True,
             )
         )
-    return rows  # fmt: skip
+    return rows
 
 
 def pairs(client: httpx.Client, seconds: float, limit: int) -> tuple[int, str]:
