@@ -5,6 +5,12 @@ rotated or cropped) frame and background views does background subtraction, thre
 optional write of the C-contiguous output image, both profiles and min/max. The other kernels sum
 bands of a region (slices) and bin frames. Kernels release the GIL, so frames can be processed in
 threads. Profiles ignore NaN pixels; integer frames accumulate in int64, float frames in float64.
+
+The kernels take C-contiguous 2-D arrays and the width of a row to read in them: typed as views of
+any layout, their inner loops would run one pixel at a time (numba cannot vectorise an unknown
+stride), about four times slower. :func:`pixel_pass` hands over a cropped frame (region of interest)
+as the C-contiguous array of its rows but the last, each padded to the next row's start, plus the
+last row alone; frames whose pixels are not contiguous within a row are copied into C order first.
 """
 
 from __future__ import annotations
@@ -48,13 +54,13 @@ def profile_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _row_sums(values, columns):  # type: ignore[no-untyped-def]
+def _row_sums(values, columns, width):  # type: ignore[no-untyped-def]
     """Add a row of 16-bit values (or their int32 differences) to the column sums; return the
     row's total, minimum and maximum. Everything stays int32 so the loop vectorises."""
     total = np.int32(0)
     low = np.int32(2147483647)
     high = np.int32(-2147483647)
-    for j in range(values.shape[0]):
+    for j in range(width):
         value = np.int32(values[j])
         columns[j] = np.int32(columns[j] + value)
         total = np.int32(total + value)
@@ -64,10 +70,10 @@ def _row_sums(values, columns):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _row_range(values):  # type: ignore[no-untyped-def]
+def _row_range(values, width):  # type: ignore[no-untyped-def]
     low = np.int32(2147483647)
     high = np.int32(-2147483647)
-    for j in range(values.shape[0]):
+    for j in range(width):
         value = np.int32(values[j])
         low = min(low, value)
         high = max(high, value)
@@ -75,11 +81,11 @@ def _row_range(values):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True)
-def _pass_small(src, background, mode, threshold, out, write, profiles, x_profile, y_profile):  # type: ignore[no-untyped-def]
+def _pass_small(src, background, width, mode, threshold, out, write, profiles, x_profile, y_profile):  # type: ignore[no-untyped-def]
     # Each branch is taken per row, never per pixel, so every inner loop is a plain loop that
     # LLVM vectorises; the processed row is written to the output image (or a scratch row) and
     # then summed while it is still in L1. A frame without background and threshold is read once.
-    height, width = src.shape
+    height = src.shape[0]
     columns = np.zeros(width, np.int32)
     scratch = np.empty(width, out.dtype)
     direct = mode == 0 and threshold == np.int32(-2147483648)
@@ -108,31 +114,31 @@ def _pass_small(src, background, mode, threshold, out, write, profiles, x_profil
                 target[j] = value if value >= threshold else 0
         if profiles:
             if direct:
-                total, row_low, row_high = _row_sums(row, columns)
+                total, row_low, row_high = _row_sums(row, columns, width)
             else:
-                total, row_low, row_high = _row_sums(target, columns)
+                total, row_low, row_high = _row_sums(target, columns, width)
             y_profile[i] = total
             if i % 16 == 15 or i == height - 1:
                 for j in range(width):
                     x_profile[j] += columns[j]
                     columns[j] = 0
         elif direct:
-            row_low, row_high = _row_range(row)
+            row_low, row_high = _row_range(row, width)
         else:
-            row_low, row_high = _row_range(target)
+            row_low, row_high = _row_range(target, width)
         low = min(low, row_low)
         high = max(high, row_high)
     return np.int64(low), np.int64(high), height * width
 
 
 @numba.njit(cache=True, nogil=True)
-def _pass_uint16(src, background, subtract, threshold, out, write, profiles, x_profile, y_profile):  # type: ignore[no-untyped-def]
+def _pass_uint16(src, background, width, subtract, threshold, out, write, profiles, x_profile, y_profile):  # type: ignore[no-untyped-def]
     # uint16 frames (the common camera case) with an optional uint16 background subtracted and
     # clamped at 0, and an optional threshold (0: none): every step stays in uint16 (a saturating
     # subtract, the compare and min/max at full vector width) and only the sums widen to int32,
     # all in one loop per row. About a fifth faster than the int32 path of _pass_small, which is
     # close to the memory traffic of reading frame and background and writing the result.
-    height, width = src.shape
+    height = src.shape[0]
     columns = np.zeros(width, np.int32)
     scratch = np.empty(width, np.uint16)
     limit = np.uint16(threshold)
@@ -172,8 +178,8 @@ def _pass_uint16(src, background, subtract, threshold, out, write, profiles, x_p
 
 
 @numba.njit(cache=True, nogil=True)
-def _pass_wide(src, background, mode, threshold, out, write, profiles, x_profile, y_profile, zero):  # type: ignore[no-untyped-def]
-    height, width = src.shape
+def _pass_wide(src, background, width, mode, threshold, out, write, profiles, x_profile, y_profile, zero):  # type: ignore[no-untyped-def]
+    height = src.shape[0]
     low = np.inf
     high = -np.inf
     count = 0
@@ -228,7 +234,7 @@ def pixel_pass(
     if src.size == 0:
         return PassResult(x_profile if profiles else None, y_profile if profiles else None, None, None)
     if mode == MODE_NONE or background is None:
-        mode, background = MODE_NONE, np.zeros((1, 1), np.uint16 if src.dtype.kind != "f" else np.float64)
+        mode, background = MODE_NONE, np.zeros((1, width), np.uint16 if src.dtype.kind != "f" else np.float64)
     write = out is not None
     target = out if out is not None else np.zeros((1, 1), _result_dtype(src.dtype, mode))
     small = src.dtype in _SMALL and background.dtype in _SMALL and width < _SMALL_WIDTH
@@ -240,34 +246,76 @@ def pixel_pass(
         and (mode == MODE_NONE or (mode == MODE_SUBTRACT and background.dtype == np.uint16))
         and (write or mode != MODE_NONE or limit_u16 > 0)  # a plain read is as fast on the int32 path
     )
+    limit: Any
     if unsigned:
-        low, high, count = _pass_uint16(
-            src, background, mode == MODE_SUBTRACT, limit_u16, target, write, profiles, x_profile, y_profile
-        )
+        limit = limit_u16
     elif small:
         limit = (
             np.int32(min(np.ceil(threshold), 2**31 - 1))
             if threshold is not None and threshold > 0
             else np.int32(-(2**31))
         )
-        low, high, count = _pass_small(src, background, mode, limit, target, write, profiles, x_profile, y_profile)
     else:
-        limit_value = float(threshold) if threshold is not None and threshold > 0 else -np.inf
-        low, high, count = _pass_wide(
-            src,
-            background,
-            mode,
-            limit_value,
-            target,
-            write,
-            profiles,
-            x_profile,
-            y_profile,
-            accumulate.type(0),
-        )
+        limit = float(threshold) if threshold is not None and threshold > 0 else -np.inf
+    low: Any = None
+    high: Any = None
+    count = 0
+    for first, rows, part, back_part in _pieces(src, background if mode != MODE_NONE else None):
+        back = background if back_part is None else back_part  # no background: the row of zeros
+        written = target[first : first + rows] if write else target
+        y_part = y_profile[first : first + rows] if profiles else y_profile
+        if unsigned:
+            found = _pass_uint16(
+                part, back, width, mode == MODE_SUBTRACT, limit, written, write, profiles, x_profile, y_part
+            )
+        elif small:
+            found = _pass_small(part, back, width, mode, limit, written, write, profiles, x_profile, y_part)
+        else:
+            found = _pass_wide(
+                part, back, width, mode, limit, written, write, profiles, x_profile, y_part, accumulate.type(0)
+            )
+        low = found[0] if low is None else min(low, found[0])
+        high = found[1] if high is None else max(high, found[1])
+        count += found[2]
     kind = _result_dtype(src.dtype, mode).type
     minimum, maximum = (kind(low), kind(high)) if count else (np.float64(np.nan), np.float64(np.nan))
     return PassResult(x_profile if profiles else None, y_profile if profiles else None, minimum, maximum)
+
+
+def _pieces(src: Array, background: Array | None) -> list[tuple[int, int, Array, Array | None]]:
+    """``(first row, rows, frame part, background part)`` for the kernels: C-contiguous 2-D arrays
+    whose rows start where the frame's rows start (see the module docstring)."""
+    arrays = [src] if background is None else [src, background]
+    if all(array.flags.c_contiguous for array in arrays):
+        return [(0, src.shape[0], src, background)]
+    height = src.shape[0]
+    if height == 1 or not all(_contiguous_rows(array) for array in arrays):
+        copies = [np.ascontiguousarray(array) for array in arrays]
+        return [(0, height, copies[0], copies[1] if background is not None else None)]
+    heads = [_padded_head(array) for array in arrays]
+    tails = [array[height - 1 :] for array in arrays]
+    if background is None:
+        return [(0, height - 1, heads[0], None), (height - 1, 1, tails[0], None)]
+    return [(0, height - 1, heads[0], heads[1]), (height - 1, 1, tails[0], tails[1])]
+
+
+def _contiguous_rows(array: Array) -> bool:
+    """Whether the rows of ``array`` are contiguous and follow one another forwards in memory."""
+    item = array.itemsize
+    row_stride, pixel_stride = array.strides
+    if array.shape[1] > 1 and pixel_stride != item:
+        return False
+    return row_stride >= array.shape[1] * item and row_stride % item == 0
+
+
+def _padded_head(array: Array) -> Array:
+    """The rows but the last of ``array`` (see :func:`_contiguous_rows`) as a C-contiguous array, each
+    row padded with what lies before the next row: all of it inside ``array``'s own memory."""
+    item = array.itemsize
+    head: Array = np.lib.stride_tricks.as_strided(
+        array, shape=(array.shape[0] - 1, array.strides[0] // item), strides=(array.strides[0], item), writeable=False
+    )
+    return head
 
 
 def _result_dtype(dtype: np.dtype[Any], mode: int) -> np.dtype[Any]:
@@ -313,9 +361,18 @@ def band_profiles(image: Array, bounds: Array, *, columns: bool) -> Array:
     ``columns=True``: bands of columns, each summed along x (a y-profile per band); else bands of
     rows summed along y (an x-profile per band). NaN pixels are left out.
     """
-    zero = profile_dtype(image.dtype).type(0)
     edges = np.ascontiguousarray(bounds, dtype=np.int64)
-    return _column_bands(image, edges, zero) if columns else _row_bands(image, edges, zero)  # type: ignore[no-any-return]
+    # bands of rows: 16-bit pixels summed over fewer than 32768 rows cannot overflow int32, which
+    # vectorises twice as wide (bands of columns sum short runs of a row: no faster in int32)
+    narrow = (
+        not columns
+        and image.dtype in _SMALL
+        and edges.shape[0] > 1
+        and int(edges[-1]) - int(edges[0]) < _SMALL_WIDTH // 2
+    )
+    zero = np.int32(0) if narrow else profile_dtype(image.dtype).type(0)
+    bands: Array = _column_bands(image, edges, zero) if columns else _row_bands(image, edges, zero)
+    return bands.astype(np.int64) if narrow else bands
 
 
 @numba.njit(cache=True, nogil=True)

@@ -160,6 +160,8 @@ def _good_region(
         return
     (x_start, x_end), (y_start, y_end) = x_bounds, y_bounds
     region = image[y_start:y_end, x_start:x_end]
+    if slicing:  # read three times (profiles, then bands of rows and of columns): copied once into C order
+        region = np.ascontiguousarray(region)
     region_x_axis, region_y_axis = x_axis[x_start:x_end], y_axis[y_start:y_end]
     profiles = pixel_pass(region)
     assert profiles.x_profile is not None

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import numba
 import numpy as np
 
-from camserver.processing.gaussian import GaussianFit, solve_gaussian
+from camserver.processing.gaussian import GaussianFit, bell, solve_gaussian
 
 __all__ = ["ProfileStatistics", "analyse_profile", "find_index", "full_width", "good_region_bounds"]
 
@@ -95,10 +95,12 @@ def _moments(profile, axis, offset, mean, sigma):  # type: ignore[no-untyped-def
 @numba.njit(cache=True, nogil=True)
 def _analyse(profile, axis, fw_threshold, curve):  # type: ignore[no-untyped-def]
     offset, amplitude, mean, sigma, converged = solve_gaussian(profile, axis)
-    inverse = 0.5 / (sigma * sigma) if sigma != 0 else np.inf
-    for i in range(axis.shape[0]):
-        d = axis[i] - mean
-        curve[i] = offset + amplitude * math.exp(-d * d * inverse) if sigma != 0 else offset
+    if sigma != 0:
+        bell(axis, mean, 0.5 / (sigma * sigma), curve, np.empty_like(curve))
+        for i in range(axis.shape[0]):
+            curve[i] = offset + amplitude * curve[i]
+    else:
+        curve[:] = offset
     center, rms = _moments(profile, axis, offset, mean, sigma)
     fwhm = full_width(profile, axis, 0.5)
     fw = full_width(profile, axis, fw_threshold) if not math.isnan(fw_threshold) else np.nan

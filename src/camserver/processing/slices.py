@@ -88,13 +88,14 @@ def x_slices(
     if len(bounds) < 2:
         return SliceSet([], length)
     profiles = band_profiles(region, np.asarray(bounds), columns=True)
+    intensities = profiles.sum(axis=1)
     found = []
     for index, profile in enumerate(profiles):
         fit = fit_gaussian(profile, y_axis)
         if fit is None:
             return SliceSet([], length)
         center_x = float(x_axis[bounds[index] + half])
-        found.append(Slice(center_x, fit.mean, fit.standard_deviation, profile.sum()))
+        found.append(Slice(center_x, fit.mean, fit.standard_deviation, intensities[index]))
     return SliceSet(found, length)
 
 
@@ -106,13 +107,14 @@ def y_slices(
     if len(bounds) < 2:
         return SliceSet([], length)
     profiles = band_profiles(region, np.asarray(bounds), columns=False)
+    intensities = profiles.sum(axis=1)
     found = []
     for index, profile in enumerate(profiles):
         fit = fit_gaussian(profile, x_axis)
         if fit is None:
             return SliceSet([], length)
         center_y = float(y_axis[bounds[index] + half])
-        found.append(Slice(fit.mean, center_y, fit.standard_deviation, profile.sum()))
+        found.append(Slice(fit.mean, center_y, fit.standard_deviation, intensities[index]))
     return SliceSet(found, length)
 
 

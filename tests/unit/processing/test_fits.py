@@ -16,6 +16,7 @@ from camserver.processing import (
     gaussian,
     linear_fit,
 )
+from camserver.processing.gaussian import bell
 from camserver.processing.profile import good_region_bounds
 from tests.unit.processing import reference
 
@@ -229,3 +230,26 @@ def test_find_index_takes_values_far_beyond_a_float32_axis_without_overflow():
     assert find_index(ascending, 1e300) == 99
     assert find_index(ascending, -1e300) == 0
     assert find_index(ascending[::-1].copy(), 1e300) == 0
+
+
+def test_bell_is_libm_exp_within_two_ulp_from_the_peak_to_the_underflow():
+    x = np.concatenate([np.linspace(-40.0, 40.0, 100_001), np.random.default_rng(3).normal(0, 15, 10_000)])
+    out, scratch = np.empty_like(x), np.empty_like(x)
+    bell(x, 0.25, 0.5, out, scratch)
+    expected = np.exp(-((x - 0.25) ** 2) * 0.5)
+    normal = expected >= math.exp(-708.0)
+    assert np.all(np.abs(out[normal] - expected[normal]) <= 2 * np.spacing(expected[normal]))
+    assert np.all(out[~normal] == 0.0)
+    assert normal.sum() > 90_000
+    assert out[np.argmin(np.abs(x - 0.25))] == pytest.approx(1.0, abs=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("mean", "inverse", "expected"),
+    [(math.nan, 0.5, math.nan), (0.0, math.nan, math.nan), (0.0, math.inf, 0.0), (1e200, 0.5, 0.0)],
+)
+def test_bell_keeps_nan_and_is_zero_where_exp_underflows(mean, inverse, expected):
+    x = np.array([1.0, 2.0, 3.0])
+    out = np.full(3, 7.0)
+    bell(x, mean, inverse, out, np.empty(3))
+    np.testing.assert_array_equal(out, np.full(3, expected))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from numpy.lib.array_utils import byte_bounds
 
 from camserver.processing.kernels import (
     MODE_NONE,
     MODE_SIGNED,
     MODE_SUBTRACT,
+    _pieces,
     band_profiles,
     bin_frame,
     pixel_pass,
@@ -17,6 +19,19 @@ from tests.unit.processing import reference
 from tests.unit.processing.frames import beam
 
 DTYPES = ["uint8", "uint16", "uint32", "int16", "int32", "float32", "float64"]
+#: views of a frame the pipeline hands to the kernels (mirrors, rotations, regions of interest)
+LAYOUTS = {
+    "contiguous": lambda a: a,
+    "mirrored": lambda a: a[::-1, ::-1],
+    "mirrored in y": lambda a: a[::-1],
+    "rotated": lambda a: np.rot90(a, 1),
+    "cropped": lambda a: a[3:30, 5:47],
+    "cropped, mirrored in y": lambda a: a[30:3:-1, 5:47],
+    "every other row": lambda a: a[1::2, 2:50],
+    "one row": lambda a: a[4:5, 3:40],
+    "one column": lambda a: a[2:35, 7:8],
+    "one row repeated": lambda a: np.broadcast_to(a[7], (9, a.shape[1])),
+}
 
 
 def _expected(image, background, mode, threshold):
@@ -32,16 +47,11 @@ def _expected(image, background, mode, threshold):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("mode", [MODE_NONE, MODE_SUBTRACT, MODE_SIGNED])
-@pytest.mark.parametrize("layout", ["contiguous", "mirrored", "rotated", "cropped"])
+@pytest.mark.parametrize("layout", LAYOUTS)
 def test_pixel_pass_matches_numpy(dtype, mode, layout):
     image = beam((40, 52), center=(20, 18), sigma=(6, 4), amplitude=200, offset=20, noise=3, dtype=dtype)
     background = np.full(image.shape, 25, np.uint16)
-    view = {
-        "contiguous": lambda a: a,
-        "mirrored": lambda a: a[::-1, ::-1],
-        "rotated": lambda a: np.rot90(a, 1),
-        "cropped": lambda a: a[3:30, 5:47],
-    }[layout]
+    view = LAYOUTS[layout]
     source, back = view(image), view(background)
     prepared = back.astype(np.float64) if image.dtype.kind == "f" else back
     signed = mode == MODE_SIGNED and image.dtype.kind != "f"
@@ -128,9 +138,29 @@ def test_pass_without_profiles_only_writes():
     np.testing.assert_array_equal(out, image[:, ::-1])
 
 
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_a_view_reaches_the_kernels_as_c_contiguous_rows_inside_its_own_memory(layout):
+    parent = beam((40, 52), noise=5, dtype=np.uint16)
+    view = LAYOUTS[layout](parent)
+    low, high = byte_bounds(view)
+    covered = 0
+    for first, rows, part, _ in _pieces(view, None):
+        assert part.flags.c_contiguous
+        assert part.shape[0] == rows
+        if np.shares_memory(part, parent):
+            part_low, part_high = byte_bounds(part)
+            assert low <= part_low and part_high <= high
+        else:
+            assert layout in ("mirrored", "mirrored in y", "rotated", "cropped, mirrored in y", "one row repeated")
+        np.testing.assert_array_equal(part[:, : view.shape[1]], view[first : first + rows])
+        covered += rows
+    assert covered == view.shape[0]
+
+
 @pytest.mark.parametrize("columns", [True, False])
-def test_band_profiles_match_numpy(columns):
-    image = beam((30, 40), noise=5, dtype=np.int32)[2:28, 3:37]
+@pytest.mark.parametrize("layout", ["cropped", "cropped, mirrored in y"])
+def test_band_profiles_match_numpy(columns, layout):
+    image = LAYOUTS[layout](beam((40, 52), noise=5, dtype=np.int32))
     bounds = np.array([1, 5, 9, 13])
     bands = band_profiles(image, bounds, columns=columns)
     for k in range(3):
@@ -151,3 +181,28 @@ def test_bin_frame_matches_reference(mean, dtype):
 def test_bin_frame_sum_clips_at_65535():
     image = np.full((4, 4), 60000, np.uint16)
     assert (bin_frame(image, 2, 2, False) == 65535).all()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("mode", [MODE_NONE, MODE_SUBTRACT])
+@pytest.mark.parametrize("threshold", [None, 30.5])
+@pytest.mark.parametrize(("write", "profiles"), [(True, True), (False, True), (True, False), (False, False)])
+def test_pixels_around_a_cropped_frame_never_reach_its_results(dtype, mode, threshold, write, profiles):
+    # the kernels read a crop's rows padded up to the next row: the padding must stay out of everything
+    inner = beam((20, 30), center=(10, 12), sigma=(4, 3), amplitude=200, offset=40, noise=3, dtype=dtype)
+    top = np.iinfo(dtype).max if np.dtype(dtype).kind != "f" else 1e30
+    parent = np.full((26, 41), top, dtype)
+    parent[3:23, 5:35] = inner
+    background = np.full(parent.shape, 65535, np.uint16)
+    background[3:23, 5:35] = 25
+    source, back = parent[3:23, 5:35], background[3:23, 5:35]
+    prepared = back.astype(np.float64) if inner.dtype.kind == "f" else back
+    out = np.empty(source.shape, inner.dtype) if write else None
+    result = pixel_pass(source, prepared, mode=mode, threshold=threshold, out=out, profiles=profiles)
+    expected = _expected(inner, np.full(inner.shape, 25), mode, threshold)
+    if write:
+        np.testing.assert_array_equal(out, expected.astype(inner.dtype))
+    if profiles:
+        np.testing.assert_allclose(result.x_profile, expected.sum(axis=0), rtol=1e-6)
+        np.testing.assert_allclose(result.y_profile, expected.sum(axis=1), rtol=1e-6)
+    assert (result.min_value, result.max_value) == (expected.min(), expected.max())

@@ -11,12 +11,11 @@ from camserver.processing.warmup import IMAGE_DTYPES
 
 def test_warm_up_compiles_the_pixel_kernels_for_every_dtype():
     warm_up()
+    # a kernel's first argument is the frame's flat pixels (see kernels.Rows)
     compiled = {str(signature[0].dtype) for signature in _pass_small.signatures + _pass_wide.signatures}
     assert set(IMAGE_DTYPES) <= compiled
-    layouts = {signature[0].layout for signature in _pass_small.signatures}
-    assert {"C", "A"} <= layouts
-    # uint16 frames with a background or threshold take their own kernel, contiguous or a view
-    assert {"C", "A"} <= {signature[0].layout for signature in _pass_uint16.signatures}
+    # uint16 frames with a background or threshold take their own kernel
+    assert "uint16" in {str(signature[0].dtype) for signature in _pass_uint16.signatures}
 
 
 def test_benchmark_runs_in_smoke_mode():
