@@ -33,6 +33,7 @@ __all__ = [
 
 MODE_NONE, MODE_SUBTRACT, MODE_SIGNED = 0, 1, 2
 _SMALL = frozenset(np.dtype(name) for name in ("uint8", "int8", "uint16", "int16"))
+_UNSIGNED_DARK = frozenset(np.dtype(name) for name in ("uint8", "uint16"))  # backgrounds _pass_uint16 takes
 _SMALL_WIDTH = 16384  # int32 row totals cannot overflow below this width for 16-bit data
 _FLUSH_ROWS = 16  # int32 column sums are flushed into the int64 profile every 16 rows
 
@@ -133,8 +134,8 @@ def _pass_small(src, background, width, mode, threshold, out, write, profiles, x
 
 @numba.njit(cache=True, nogil=True)
 def _pass_uint16(src, background, width, subtract, threshold, out, write, profiles, x_profile, y_profile):  # type: ignore[no-untyped-def]
-    # uint16 frames (the common camera case) with an optional uint16 background subtracted and
-    # clamped at 0, and an optional threshold (0: none): every step stays in uint16 (a saturating
+    # uint16 frames (the common camera case) with an optional uint16 (or uint8) background subtracted
+    # and clamped at 0, and an optional threshold (0: none): every step stays in uint16 (a saturating
     # subtract, the compare and min/max at full vector width) and only the sums widen to int32,
     # all in one loop per row. About a fifth faster than the int32 path of _pass_small, which is
     # close to the memory traffic of reading frame and background and writing the result.
@@ -153,7 +154,8 @@ def _pass_uint16(src, background, width, subtract, threshold, out, write, profil
         row_high = np.uint16(0)
         if profiles:
             for j in range(width):
-                value = np.uint16(max(row[j], back[j]) - back[j]) if subtract else row[j]
+                dark = np.uint16(back[j])
+                value = np.uint16(max(row[j], dark) - dark) if subtract else row[j]
                 value = value if value >= limit else np.uint16(0)
                 target[j] = value
                 columns[j] = np.int32(columns[j] + np.int32(value))
@@ -167,7 +169,8 @@ def _pass_uint16(src, background, width, subtract, threshold, out, write, profil
                     columns[j] = 0
         else:
             for j in range(width):
-                value = np.uint16(max(row[j], back[j]) - back[j]) if subtract else row[j]
+                dark = np.uint16(back[j])
+                value = np.uint16(max(row[j], dark) - dark) if subtract else row[j]
                 value = value if value >= limit else np.uint16(0)
                 target[j] = value
                 row_low = min(row_low, value)
@@ -243,7 +246,7 @@ def pixel_pass(
         small
         and src.dtype == np.uint16
         and limit_u16 <= 65535
-        and (mode == MODE_NONE or (mode == MODE_SUBTRACT and background.dtype == np.uint16))
+        and (mode == MODE_NONE or (mode == MODE_SUBTRACT and background.dtype in _UNSIGNED_DARK))
         and (write or mode != MODE_NONE or limit_u16 > 0)  # a plain read is as fast on the int32 path
     )
     limit: Any

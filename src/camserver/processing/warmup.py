@@ -46,12 +46,15 @@ def warm_up() -> None:
     """Compile (or load from the cache) every kernel for every supported frame dtype."""
     x_axis, y_axis = np.arange(20, dtype=np.float32), np.arange(16, dtype=np.float32)
     background = np.full((16, 20), 3, np.uint16)
+    bright = np.full((16, 20), 300, np.uint16)  # a background that does not fit in 8 bits
     for name in IMAGE_DTYPES:
         image = _frame(np.dtype(name))
         image.flags.writeable = False
         for config in _CONFIGS:
             processor = ImageProcessor(config, background)
             processor.process(image, 0, (0, 0), x_axis, y_axis)
+            if config.get("image_background_enable"):
+                ImageProcessor(config, bright).process(image, 0, (0, 0), x_axis, y_axis)
         transform_camera_image(image, mirror_x=True, rotate=1, roi=[1, 10, 1, 12], background=background.T)
         transform_camera_image(image, background=background)
         transform_camera_image(image, binning_x=2, binning_y=2)

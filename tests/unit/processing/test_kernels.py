@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from numpy.lib.array_utils import byte_bounds
 
+from camserver.processing.background import background_for
 from camserver.processing.kernels import (
     MODE_NONE,
     MODE_SIGNED,
@@ -69,11 +70,13 @@ def test_pixel_pass_matches_numpy(dtype, mode, layout):
 @pytest.mark.parametrize("threshold", [None, 0.5, 300, 65535, 65535.5, 70000])
 @pytest.mark.parametrize("mode", [MODE_NONE, MODE_SUBTRACT])
 @pytest.mark.parametrize("write", [True, False])
-def test_uint16_pass_at_the_edges_of_the_type(threshold, mode, write):
+@pytest.mark.parametrize("dark", ["uint16", "uint8"])
+def test_uint16_pass_at_the_edges_of_the_type(threshold, mode, write, dark):
     rng = np.random.default_rng(7)
     image = rng.integers(0, 65536, (33, 70), dtype=np.uint16)
     image[0, :5] = 65535
-    background = rng.integers(0, 65536, image.shape, dtype=np.uint16)  # often above the pixel: clamped at 0
+    image[1, :40] = rng.integers(0, 300, 40)  # pixels below an 8-bit background as well
+    background = rng.integers(0, np.iinfo(dark).max + 1, image.shape, dtype=dark)  # often above the pixel
     background[0, :5] = 0
     source = image[:, ::-1]  # a mirrored view as well
     back = background[:, ::-1]
@@ -206,3 +209,20 @@ def test_pixels_around_a_cropped_frame_never_reach_its_results(dtype, mode, thre
         np.testing.assert_allclose(result.x_profile, expected.sum(axis=0), rtol=1e-6)
         np.testing.assert_allclose(result.y_profile, expected.sum(axis=1), rtol=1e-6)
     assert (result.min_value, result.max_value) == (expected.min(), expected.max())
+
+
+@pytest.mark.parametrize(
+    ("values", "frame", "expected"),
+    [
+        ([0, 100, 255], "uint16", np.uint8),
+        ([0, 100, 256], "uint16", np.uint16),
+        ([0.4, 254.6], "uint16", np.uint8),
+        ([-1.0, 7.0], "uint16", np.int64),
+        ([3, 200], "float32", np.float64),
+    ],
+)
+def test_a_background_is_subtracted_in_the_narrowest_type_that_holds_it(values, frame, expected):
+    background = np.array([values], dtype=np.float64 if isinstance(values[0], float) else np.uint16)
+    converted = background_for(background, np.dtype(frame))
+    assert converted.dtype == expected
+    np.testing.assert_array_equal(converted, np.rint(background).astype(expected))

@@ -22,6 +22,7 @@ def test_benchmark_runs_in_smoke_mode():
     from benchmarks import bench_processing
 
     rows = bench_processing.run(smoke=True)
-    assert len(rows) == 3
+    assert len(rows) == 4
     assert all(row.value > 0 and np.isfinite(row.value) for row in rows)
     assert rows[1].reference == "naive numpy"
+    assert rows[2].reference == "8-bit background"
