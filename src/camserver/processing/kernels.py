@@ -10,7 +10,8 @@ The kernels take C-contiguous 2-D arrays and the width of a row to read in them:
 any layout, their inner loops would run one pixel at a time (numba cannot vectorise an unknown
 stride), about four times slower. :func:`pixel_pass` hands over a cropped frame (region of interest)
 as the C-contiguous array of its rows but the last, each padded to the next row's start, plus the
-last row alone; frames whose pixels are not contiguous within a row are copied into C order first.
+last row alone; frames whose pixels are not contiguous within a row, or whose rows run backwards
+(mirrored in y), are copied into C order first (still faster than the strided kernels).
 """
 
 from __future__ import annotations

@@ -69,7 +69,7 @@ class PreProcessor:
         assert self.background is not None
         kind = "f" if dtype.kind == "f" else "i"
         if kind not in self._converted:
-            self._converted[kind] = background_for(self.background, dtype)
+            self._converted[kind] = background_for(self.background, dtype, narrow=True)  # once per config
         return self._converted[kind]
 
     def run(

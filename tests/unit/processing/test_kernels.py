@@ -223,6 +223,9 @@ def test_pixels_around_a_cropped_frame_never_reach_its_results(dtype, mode, thre
 )
 def test_a_background_is_subtracted_in_the_narrowest_type_that_holds_it(values, frame, expected):
     background = np.array([values], dtype=np.float64 if isinstance(values[0], float) else np.uint16)
-    converted = background_for(background, np.dtype(frame))
+    converted = background_for(background, np.dtype(frame), narrow=True)
     assert converted.dtype == expected
     np.testing.assert_array_equal(converted, np.rint(background).astype(expected))
+    # without ``narrow`` (a caller converting every frame) no value is looked at: 16 bits at most
+    unnarrowed = background_for(background, np.dtype(frame))
+    assert unnarrowed.dtype == (np.uint16 if expected == np.uint8 else expected)
