@@ -330,17 +330,18 @@ def _result_dtype(dtype: np.dtype[Any], mode: int) -> np.dtype[Any]:
 
 @numba.njit(cache=True, nogil=True)
 def _column_bands(image, bounds, zero):  # type: ignore[no-untyped-def]
+    # Column by column into one running sum per row: a band is a few dozen pixels of each row, too
+    # short for a vectorised sum per row and band (measured a third slower).
     bands = bounds.shape[0] - 1
-    result = np.full((bands, image.shape[0]), zero)
-    for i in range(image.shape[0]):
-        row = image[i]
-        for k in range(bands):
-            total = zero
-            for j in range(bounds[k], bounds[k + 1]):
-                value = row[j]
+    height = image.shape[0]
+    result = np.full((bands, height), zero)
+    for k in range(bands):
+        target = result[k]
+        for j in range(bounds[k], bounds[k + 1]):
+            for i in range(height):
+                value = image[i, j]
                 if value == value:  # noqa: PLR0124  not NaN (compiled away for integers)
-                    total += value
-            result[k, i] = total
+                    target[i] += value
     return result
 
 
@@ -366,14 +367,9 @@ def band_profiles(image: Array, bounds: Array, *, columns: bool) -> Array:
     rows summed along y (an x-profile per band). NaN pixels are left out.
     """
     edges = np.ascontiguousarray(bounds, dtype=np.int64)
-    # bands of rows: 16-bit pixels summed over fewer than 32768 rows cannot overflow int32, which
-    # vectorises twice as wide (bands of columns sum short runs of a row: no faster in int32)
-    narrow = (
-        not columns
-        and image.dtype in _SMALL
-        and edges.shape[0] > 1
-        and int(edges[-1]) - int(edges[0]) < _SMALL_WIDTH // 2
-    )
+    # 16-bit pixels summed over fewer than 32768 rows or columns cannot overflow int32, which
+    # vectorises twice as wide
+    narrow = image.dtype in _SMALL and edges.shape[0] > 1 and int(edges[-1]) - int(edges[0]) < _SMALL_WIDTH // 2
     zero = np.int32(0) if narrow else profile_dtype(image.dtype).type(0)
     bands: Array = _column_bands(image, edges, zero) if columns else _row_bands(image, edges, zero)
     return bands.astype(np.int64) if narrow else bands

@@ -73,8 +73,11 @@ def standard_metrics(
         warnings.append("the image has no finite pixel")
     fw_threshold = parameters.get("fw_threshold")
     level = None if fw_threshold is None else float(fw_threshold)
-    x_stats = analyse_profile(x_profile, x_axis, level)
-    y_stats = analyse_profile(y_profile, y_axis, level)
+    # the fits compute in float64: axes converted once here, not in every fit
+    x_positions = np.ascontiguousarray(x_axis, dtype=np.float64)
+    y_positions = np.ascontiguousarray(y_axis, dtype=np.float64)
+    x_stats = analyse_profile(x_profile, x_positions, level)
+    y_stats = analyse_profile(y_profile, y_positions, level)
     result.update(
         timestamp=timestamp_seconds(timestamp),
         min_value=frame.min_value,
@@ -96,8 +99,8 @@ def standard_metrics(
         _good_region(
             result,
             image,
-            x_axis=x_axis,
-            y_axis=y_axis,
+            axes=(x_axis, y_axis),
+            positions=(x_positions, y_positions),
             x_profile=x_profile,
             y_profile=y_profile,
             parameters=parameters,
@@ -130,8 +133,8 @@ def _good_region(
     result: dict[str, Any],
     image: Array,
     *,
-    x_axis: Array,
-    y_axis: Array,
+    axes: tuple[Array, Array],
+    positions: tuple[Array, Array],
     x_profile: Array,
     y_profile: Array,
     parameters: Mapping[str, Any],
@@ -162,12 +165,13 @@ def _good_region(
     region = image[y_start:y_end, x_start:x_end]
     if slicing:  # read three times (profiles, then bands of rows and of columns): copied once into C order
         region = np.ascontiguousarray(region)
-    region_x_axis, region_y_axis = x_axis[x_start:x_end], y_axis[y_start:y_end]
+    region_x_axis, region_y_axis = axes[0][x_start:x_end], axes[1][y_start:y_end]
+    x_positions, y_positions = positions[0][x_start:x_end], positions[1][y_start:y_end]
     profiles = pixel_pass(region)
     assert profiles.x_profile is not None
     assert profiles.y_profile is not None
-    x_fit = fit_gaussian(profiles.x_profile, region_x_axis)
-    y_fit = fit_gaussian(profiles.y_profile, region_y_axis)
+    x_fit = fit_gaussian(profiles.x_profile, x_positions)
+    y_fit = fit_gaussian(profiles.y_profile, y_positions)
     if x_fit is None or y_fit is None:
         warnings.append("the good region axes do not match the image")
         return
@@ -179,8 +183,8 @@ def _good_region(
         gr_y_profile=profiles.y_profile,
         gr_intensity=profiles.x_profile.sum(),
     )
-    _put_fit(result, "gr_x_", x_fit, gaussian(region_x_axis, *x_fit[:4]))
-    _put_fit(result, "gr_y_", y_fit, gaussian(region_y_axis, *y_fit[:4]))
+    _put_fit(result, "gr_x_", x_fit, gaussian(x_positions, *x_fit[:4]))
+    _put_fit(result, "gr_y_", y_fit, gaussian(y_positions, *y_fit[:4]))
     if slicing:
         _slices(
             result,

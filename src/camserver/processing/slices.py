@@ -14,9 +14,10 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
+import numba
 import numpy as np
 
-from camserver.processing.gaussian import fit_gaussian, linear_fit
+from camserver.processing.gaussian import linear_fit, solve_gaussian
 from camserver.processing.kernels import band_profiles
 from camserver.processing.profile import find_index
 
@@ -84,38 +85,52 @@ def x_slices(
     region: Array, x_axis: Array, y_axis: Array, *, center: float, sigma: float, scale: float, count: int
 ) -> SliceSet:
     """Bands of columns of ``region`` centred on ``center`` (x); each band's y-profile is fitted."""
-    bounds, half, length = calculate_slices(x_axis, center, sigma, scale, count)
-    if len(bounds) < 2:
-        return SliceSet([], length)
-    profiles = band_profiles(region, np.asarray(bounds), columns=True)
-    intensities = profiles.sum(axis=1)
-    found = []
-    for index, profile in enumerate(profiles):
-        fit = fit_gaussian(profile, y_axis)
-        if fit is None:
-            return SliceSet([], length)
-        center_x = float(x_axis[bounds[index] + half])
-        found.append(Slice(center_x, fit.mean, fit.standard_deviation, intensities[index]))
-    return SliceSet(found, length)
+    return _slice_set(region, x_axis, y_axis, center=center, sigma=sigma, scale=scale, count=count, columns=True)
 
 
 def y_slices(
     region: Array, x_axis: Array, y_axis: Array, *, center: float, sigma: float, scale: float, count: int
 ) -> SliceSet:
     """Bands of rows of ``region`` centred on ``center`` (y); each band's x-profile is fitted."""
-    bounds, half, length = calculate_slices(y_axis, center, sigma, scale, count)
-    if len(bounds) < 2:
+    return _slice_set(region, x_axis, y_axis, center=center, sigma=sigma, scale=scale, count=count, columns=False)
+
+
+def _slice_set(
+    region: Array,
+    x_axis: Array,
+    y_axis: Array,
+    *,
+    center: float,
+    sigma: float,
+    scale: float,
+    count: int,
+    columns: bool,
+) -> SliceSet:
+    across, along = (x_axis, y_axis) if columns else (y_axis, x_axis)  # bands cut across, profiles run along
+    bounds, half, length = calculate_slices(across, center, sigma, scale, count)
+    if len(bounds) < 2 or along.shape[0] != region.shape[0 if columns else 1] or along.shape[0] == 0:
         return SliceSet([], length)
-    profiles = band_profiles(region, np.asarray(bounds), columns=False)
+    profiles = band_profiles(region, np.asarray(bounds), columns=columns)
     intensities = profiles.sum(axis=1)
+    fits = _fit_profiles(profiles.astype(np.float64), np.ascontiguousarray(along, dtype=np.float64))
     found = []
-    for index, profile in enumerate(profiles):
-        fit = fit_gaussian(profile, x_axis)
-        if fit is None:
-            return SliceSet([], length)
-        center_y = float(y_axis[bounds[index] + half])
-        found.append(Slice(fit.mean, center_y, fit.standard_deviation, intensities[index]))
+    for index in range(len(bounds) - 1):
+        middle = float(across[bounds[index] + half])
+        fitted_mean, fitted_sigma = float(fits[index, 0]), float(fits[index, 1])
+        position = (middle, fitted_mean) if columns else (fitted_mean, middle)
+        found.append(Slice(*position, fitted_sigma, intensities[index]))
     return SliceSet(found, length)
+
+
+@numba.njit(cache=True, nogil=True)
+def _fit_profiles(profiles, axis):  # type: ignore[no-untyped-def]
+    """The fitted (mean, sigma) of each row of ``profiles`` over ``axis``: one call for a slice set."""
+    result = np.empty((profiles.shape[0], 2))
+    for index in range(profiles.shape[0]):
+        _, _, mean, sigma, _ = solve_gaussian(profiles[index], axis)
+        result[index, 0] = mean
+        result[index, 1] = sigma
+    return result
 
 
 def coupling(slices: list[Slice], sigma_x: float) -> Coupling | None:
