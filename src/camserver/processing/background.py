@@ -15,14 +15,12 @@ __all__ = ["background_for", "subtract_background"]
 Array = np.ndarray[Any, Any]
 
 
-def background_for(background: Array, image_dtype: np.dtype[Any], *, narrow: bool = False) -> Array:
+def background_for(background: Array, image_dtype: np.dtype[Any]) -> Array:
     """``background`` in the dtype the kernels subtract it in for frames of ``image_dtype``.
 
     Integer frames: uint16 when the background fits (CamServer stores backgrounds as uint16), else
-    int64 (rounded); float frames: float64. The array is returned as is when already right.
-    ``narrow``: uint8 for integer frames when every value fits in 8 bits (a dark frame usually does;
-    the subtraction then reads half the memory). That looks at every value, so it is for a caller
-    that converts the background once and keeps it, not for one that converts it every frame.
+    int64 (rounded); float frames: float64. The array is returned as is when already right. (A
+    pipeline then prepares a uint16 background once as a :class:`~camserver.processing.kernels.Dark`.)
     """
     if image_dtype.kind == "f":
         return background if background.dtype == np.float64 else background.astype(np.float64)
@@ -30,8 +28,6 @@ def background_for(background: Array, image_dtype: np.dtype[Any], *, narrow: boo
         rounded = background
     else:
         rounded = np.rint(np.nan_to_num(np.asarray(background, dtype=np.float64)))
-    if narrow and rounded.size and rounded.min() >= 0 and rounded.max() <= 255:
-        return rounded if rounded.dtype == np.uint8 else rounded.astype(np.uint8)
     if rounded is background:
         return background
     if rounded.size == 0 or (rounded.min() >= 0 and rounded.max() <= 65535):

@@ -17,7 +17,15 @@ import numpy as np
 from camserver.processing.averaging import FrameAverager
 from camserver.processing.background import background_for
 from camserver.processing.binning import bin_image
-from camserver.processing.kernels import MODE_NONE, MODE_SIGNED, MODE_SUBTRACT, PassResult, pixel_pass
+from camserver.processing.kernels import (
+    MODE_NONE,
+    MODE_SIGNED,
+    MODE_SUBTRACT,
+    Dark,
+    PassResult,
+    pixel_pass,
+    prepare_dark,
+)
 from camserver.processing.kernels import bin_frame as _bin_frame
 from camserver.processing.levels import scale_offset
 from camserver.processing.orientation import mirror, rotate, rotate_orthogonal
@@ -27,6 +35,7 @@ from camserver.processing.settings import BackgroundMode, ProcessingSettings
 __all__ = ["PreProcessor", "PreprocessedFrame"]
 
 Array = np.ndarray[Any, Any]
+_PREPARED_KEPT = 4
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,7 @@ class PreProcessor:
             background = _bin_frame(background, settings.binning_x, settings.binning_y, settings.binning_mean)
         self.background = background
         self._converted: dict[str, Array] = {}
+        self._prepared: dict[tuple[str, tuple[int, ...], int], Array | Dark] = {}
         late = settings.image_averaging
         if late > 1:
             self.averager = averager if averager is not None and averager.size == late else None
@@ -69,8 +79,22 @@ class PreProcessor:
         assert self.background is not None
         kind = "f" if dtype.kind == "f" else "i"
         if kind not in self._converted:
-            self._converted[kind] = background_for(self.background, dtype, narrow=True)  # once per config
+            self._converted[kind] = background_for(self.background, dtype)  # once per config
         return self._converted[kind]
+
+    def _prepare(self, background: Array, image: Array, mode: int) -> Array | Dark:
+        """The (oriented, cropped) background as the pass reads it best, made once per config: a
+        :class:`Dark` for uint16 frames when it fits, else a C-contiguous array. The view it comes
+        from depends only on the settings and the frame's shape, so it is kept by shape."""
+        key = (image.dtype.str, image.shape, mode)
+        prepared = self._prepared.get(key)
+        if prepared is None:
+            if len(self._prepared) >= _PREPARED_KEPT:  # shapes change rarely; never let this grow
+                self._prepared.clear()
+            dark = prepare_dark(background) if image.dtype == np.uint16 and mode == MODE_SUBTRACT else None
+            prepared = dark if dark is not None else np.ascontiguousarray(background)
+            self._prepared[key] = prepared
+        return prepared
 
     def run(
         self, image: Array, x_axis: Array, y_axis: Array, *, profiles: bool, copy: bool = False
@@ -106,7 +130,8 @@ class PreProcessor:
         turns = 0 if rotation is None else rotation.orthogonal_turns
         if rotation is not None and turns is None:  # interpolated rotation: subtract first, then rotate
             if background is not None:
-                image = self._write(image, background, mode=mode, threshold=None, profiles=False)[0]
+                whole = self._prepare(background, image, mode)
+                image = self._write(image, whole, mode=mode, threshold=None, profiles=False)[0]
                 background, mode = None, MODE_NONE
             image, x_axis, y_axis = mirror(
                 image, x_axis, y_axis, mirror_x=settings.mirror_x, mirror_y=settings.mirror_y
@@ -123,6 +148,7 @@ class PreProcessor:
             if background is not None:
                 background = crop(background, x_axis, y_axis, settings.roi)[0]
             image, x_axis, y_axis = crop(image, x_axis, y_axis, settings.roi)
+        prepared = None if background is None else self._prepare(background, image, mode)
         later = self.averager is not None or settings.scale is not None or settings.offset is not None
         measured: PassResult | None = None
         write = mode != MODE_NONE or settings.threshold is not None or not image.flags.c_contiguous
@@ -130,7 +156,7 @@ class PreProcessor:
         if write or (profiles and not later):
             image, measured = self._write(
                 image,
-                background,
+                prepared,
                 mode=mode,
                 threshold=settings.threshold,
                 profiles=profiles and not later,
@@ -144,7 +170,7 @@ class PreProcessor:
     @staticmethod
     def _write(
         image: Array,
-        background: Array | None,
+        background: Array | Dark | None,
         *,
         mode: int,
         threshold: float | None,

@@ -46,7 +46,8 @@ def warm_up() -> None:
     """Compile (or load from the cache) every kernel for every supported frame dtype."""
     x_axis, y_axis = np.arange(20, dtype=np.float32), np.arange(16, dtype=np.float32)
     background = np.full((16, 20), 3, np.uint16)
-    bright = np.full((16, 20), 300, np.uint16)  # a background that does not fit in 8 bits
+    bright = np.full((16, 20), 300, np.uint16)  # 8-bit levels above an offset (kernels.Dark)
+    spread = np.arange(320, dtype=np.uint16).reshape(16, 20) * 100  # not 8-bit levels: 16 bits
     for name in IMAGE_DTYPES:
         image = _frame(np.dtype(name))
         image.flags.writeable = False
@@ -55,6 +56,7 @@ def warm_up() -> None:
             processor.process(image, 0, (0, 0), x_axis, y_axis)
             if config.get("image_background_enable"):
                 ImageProcessor(config, bright).process(image, 0, (0, 0), x_axis, y_axis)
+                ImageProcessor(config, spread).process(image, 0, (0, 0), x_axis, y_axis)
         transform_camera_image(image, mirror_x=True, rotate=1, roi=[1, 10, 1, 12], background=background.T)
         transform_camera_image(image, background=background)
         transform_camera_image(image, binning_x=2, binning_y=2)

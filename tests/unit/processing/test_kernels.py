@@ -15,6 +15,7 @@ from camserver.processing.kernels import (
     band_profiles,
     bin_frame,
     pixel_pass,
+    prepare_dark,
 )
 from tests.unit.processing import reference
 from tests.unit.processing.frames import beam
@@ -214,18 +215,82 @@ def test_pixels_around_a_cropped_frame_never_reach_its_results(dtype, mode, thre
 @pytest.mark.parametrize(
     ("values", "frame", "expected"),
     [
-        ([0, 100, 255], "uint16", np.uint8),
+        ([0, 100, 255], "uint16", np.uint16),
         ([0, 100, 256], "uint16", np.uint16),
-        ([0.4, 254.6], "uint16", np.uint8),
+        ([0.4, 254.6], "uint16", np.uint16),
         ([-1.0, 7.0], "uint16", np.int64),
         ([3, 200], "float32", np.float64),
     ],
 )
-def test_a_background_is_subtracted_in_the_narrowest_type_that_holds_it(values, frame, expected):
+def test_a_background_is_converted_to_the_type_the_kernels_subtract_it_in(values, frame, expected):
     background = np.array([values], dtype=np.float64 if isinstance(values[0], float) else np.uint16)
-    converted = background_for(background, np.dtype(frame), narrow=True)
+    converted = background_for(background, np.dtype(frame))
     assert converted.dtype == expected
     np.testing.assert_array_equal(converted, np.rint(background).astype(expected))
-    # without ``narrow`` (a caller converting every frame) no value is looked at: 16 bits at most
-    unnarrowed = background_for(background, np.dtype(frame))
-    assert unnarrowed.dtype == (np.uint16 if expected == np.uint8 else expected)
+
+
+def _dark_frame(shape, offset, seed=3):
+    """A camera's dark frame: ``offset`` +- 10 counts, with hot pixels (far above) and dead ones (0)."""
+    rng = np.random.default_rng(seed)
+    dark = rng.normal(offset, 10, shape).clip(0, 65535).astype(np.uint16)
+    dark[5, 7] = dark[5, 30] = dark[17, 20] = 4000  # hot, two in one row
+    dark[9, 3] = 0  # dead
+    dark[12, :] = offset + 300 if offset + 300 <= 65535 else offset - 300  # a whole row outside the window
+    return dark
+
+
+@pytest.mark.parametrize("offset", [100, 1000, 65400])
+def test_a_dark_frame_is_prepared_as_8_bit_levels_above_its_offset(offset):
+    dark = _dark_frame((24, 40), offset)
+    prepared = prepare_dark(dark, most_listed=0.1)  # a small frame: its listed row is 4 % of it
+    assert prepared is not None
+    assert prepared.levels.dtype == np.uint8
+    assert prepared.base <= int(np.median(dark)) <= prepared.base + 254
+    np.testing.assert_array_equal(prepared.background(), dark)
+    outside = (dark.astype(np.int64) < prepared.base) | (dark.astype(np.int64) > prepared.base + 254)
+    assert prepared.rows[-1] == outside.sum() == prepared.columns.shape[0] == prepared.values.shape[0]
+    np.testing.assert_array_equal(prepared.levels[outside], 255)
+
+
+def test_a_background_spread_over_more_than_8_bits_is_not_prepared():
+    rng = np.random.default_rng(4)
+    assert prepare_dark(rng.integers(0, 4000, (30, 30), dtype=np.uint16)) is None
+    assert prepare_dark(np.full((4, 4), 7, np.int64)) is None  # not a 16-bit background
+    few = np.full((100, 100), 500, np.uint16)
+    few[0, :50] = 9000  # 0.5 % of the pixels listed: still prepared; 2 %: not
+    assert prepare_dark(few) is not None
+    few[1:4, :50] = 9000
+    assert prepare_dark(few) is None
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "cropped", "cropped, mirrored in y", "rotated"])
+@pytest.mark.parametrize("threshold", [None, 30.5, 65535.5, 70000])
+@pytest.mark.parametrize("offset", [1000, 65400])  # 65400: base + 255 wraps around in 16 bits
+@pytest.mark.parametrize(("write", "profiles"), [(True, True), (False, True), (True, False), (False, False)])
+def test_a_prepared_dark_frame_subtracts_exactly_what_its_background_does(layout, threshold, offset, write, profiles):
+    shape = (40, 52)
+    image = beam(shape, center=(12, 20), sigma=(6, 8), amplitude=3000, offset=1000, noise=30, dtype="uint16")
+    image[5, 30] = 65535  # a hot pixel where the frame is brightest: its first guess is the row's maximum
+    dark = _dark_frame(shape, offset)
+    view = LAYOUTS[layout]
+    source, back = view(image), view(dark)
+    prepared = prepare_dark(np.ascontiguousarray(back), most_listed=0.1)
+    assert prepared is not None
+    assert prepared.rows[-1] > 0
+    out = np.empty(source.shape, np.uint16) if write else None
+    result = pixel_pass(source, prepared, mode=MODE_SUBTRACT, threshold=threshold, out=out, profiles=profiles)
+    expected = _expected(source, back, MODE_SUBTRACT, threshold)
+    if write:
+        np.testing.assert_array_equal(out, expected.astype(np.uint16))
+    if profiles:
+        np.testing.assert_array_equal(result.x_profile, expected.sum(axis=0).astype(np.int64))
+        np.testing.assert_array_equal(result.y_profile, expected.sum(axis=1).astype(np.int64))
+    assert (result.min_value, result.max_value) == (expected.min(), expected.max())
+
+
+def test_a_prepared_dark_frame_is_only_for_uint16_frames_subtracted_with_clamping():
+    prepared = prepare_dark(_dark_frame((24, 40), 100), most_listed=0.1)
+    with pytest.raises(ValueError, match="prepared background"):
+        pixel_pass(np.zeros((24, 40), np.float32), prepared, mode=MODE_SUBTRACT)
+    with pytest.raises(ValueError, match="prepared background"):
+        pixel_pass(np.zeros((24, 40), np.uint16), prepared, mode=MODE_SIGNED)
