@@ -91,9 +91,9 @@ def prepare_dark(background: Array, *, most_listed: float = 0.01) -> Dark | None
     outside = values.size - int(inside[base])
     if outside > most_listed * values.size:
         return None
-    shifted = values.astype(np.int32) - base
-    out_of_window = (shifted < 0) | (shifted > 254)
-    levels = np.where(out_of_window, 255, shifted).astype(np.uint8)
+    shifted = values.astype(np.uint16) - np.uint16(base)  # values below base wrap far above 254
+    out_of_window = shifted > 254
+    levels = np.minimum(shifted, 255).astype(np.uint8)
     listed_rows, listed_columns = np.nonzero(out_of_window)
     rows = np.concatenate(([0], np.cumsum(np.bincount(listed_rows, minlength=values.shape[0])))).astype(np.int64)
     return Dark(levels, base, rows, listed_columns.astype(np.int64), values[out_of_window].astype(np.uint16))
@@ -231,7 +231,7 @@ def _pass_uint16(src, background, width, subtract, threshold, out, write, profil
 
 
 @numba.njit(cache=True, nogil=True)
-def _pass_dark(src, levels, base, listed, width, subtract, threshold, out, write, profiles, x_profile, y_profile):  # type: ignore[no-untyped-def]
+def _pass_dark(src, levels, base, listed, width, threshold, out, write, profiles, x_profile, y_profile):  # type: ignore[no-untyped-def]
     # _pass_uint16 for a Dark with an offset or listed pixels: the background is ``base + levels``
     # (uint8), and the pixels ``listed`` (rows, columns, values) are redone after their row. Kept
     # apart from _pass_uint16: the same loops with the add run ~6 % slower (measured) where no
@@ -246,7 +246,7 @@ def _pass_dark(src, levels, base, listed, width, subtract, threshold, out, write
     high = np.uint16(0)
     for i in range(height):
         row = src[i]
-        back = levels[i] if subtract else levels[0]
+        back = levels[i]
         target = out[i] if write else scratch
         total = np.int32(0)
         row_low = np.uint16(65535)
@@ -404,9 +404,7 @@ def pixel_pass(
         y_part = y_profile[first : first + rows] if profiles else y_profile
         if dark is not None:
             listed = (dark.rows[first : first + rows + 1], dark.columns, dark.values)
-            found = _pass_dark(
-                part, back, dark.base, listed, width, True, limit, written, write, profiles, x_profile, y_part
-            )
+            found = _pass_dark(part, back, dark.base, listed, width, limit, written, write, profiles, x_profile, y_part)
         elif unsigned:
             found = _pass_uint16(
                 part, back, width, mode == MODE_SUBTRACT, limit, written, write, profiles, x_profile, y_part
