@@ -118,7 +118,10 @@ def test_the_strip_chart_channels_come_at_the_streams_rate(open_viewer: OpenView
     spanned = (pulses[-1] - pulses[0]) // step + 1
     # every message of the span, less those a loaded machine's socket dropped (counted as gaps)
     assert len(pulses) + meta["statistics"]["feed"]["missed_pulses"] >= spanned - 2 * step
-    assert all(isinstance(value, float) for value in values)
+    # numbers; None only for a NaN (about 1 simulated frame in 700 has no centre of mass: its profile
+    # has no signal above the fitted offset, and the pipeline says so in processing_warnings)
+    assert all(value is None or isinstance(value, float) for value in values)
+    assert sum(isinstance(value, float) for value in values) >= 0.95 * len(values)
     assert meta["statistics"]["feed"]["mode"] == "continuous"
 
 
