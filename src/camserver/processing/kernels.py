@@ -29,9 +29,13 @@ __all__ = [
     "PassResult",
     "band_profiles",
     "bin_frame",
+    "column_bands",
+    "narrow_sum_type",
     "pixel_pass",
     "prepare_dark",
     "profile_dtype",
+    "region_profiles",
+    "row_bands",
 ]
 
 MODE_NONE, MODE_SUBTRACT, MODE_SIGNED = 0, 1, 2
@@ -466,35 +470,70 @@ def _result_dtype(dtype: np.dtype[Any], mode: int) -> np.dtype[Any]:
 
 
 @numba.njit(cache=True, nogil=True)
-def _column_bands(image, bounds, zero):  # type: ignore[no-untyped-def]
-    # Column by column into one running sum per row: a band is a few dozen pixels of each row, too
-    # short for a vectorised sum per row and band (measured a third slower).
+def column_bands(image, first, last, bounds, zero):  # type: ignore[no-untyped-def]
+    # Bands of columns over rows first:last, row by row: reading down the columns of a frame whose
+    # rows are a multiple of 1 KiB apart maps them onto a few cache sets (measured 9x slower in
+    # place). Indices count from 0 and rows are sliced, here and below: an index that could be
+    # negative costs a wraparound test per pixel and keeps the loop from vectorising.
     bands = bounds.shape[0] - 1
-    height = image.shape[0]
+    height = last - first
     result = np.full((bands, height), zero)
-    for k in range(bands):
-        target = result[k]
-        for j in range(bounds[k], bounds[k + 1]):
-            for i in range(height):
-                value = image[i, j]
+    for i in range(height):
+        row = image[first + i]
+        for k in range(bands):
+            band = row[bounds[k] : bounds[k + 1]]
+            total = zero
+            for j in range(band.shape[0]):
+                value = band[j]
                 if value == value:  # noqa: PLR0124  not NaN (compiled away for integers)
-                    target[i] += value
+                    total += value
+            result[k, i] = total
     return result
 
 
 @numba.njit(cache=True, nogil=True)
-def _row_bands(image, bounds, zero):  # type: ignore[no-untyped-def]
+def row_bands(image, first, last, bounds, zero):  # type: ignore[no-untyped-def]
+    # Bands of rows over columns first:last.
     bands = bounds.shape[0] - 1
-    result = np.full((bands, image.shape[1]), zero)
+    width = last - first
+    result = np.full((bands, width), zero)
     for k in range(bands):
         target = result[k]
         for i in range(bounds[k], bounds[k + 1]):
-            row = image[i]
-            for j in range(image.shape[1]):
+            row = image[i][first:last]
+            for j in range(width):
                 value = row[j]
                 if value == value:  # noqa: PLR0124  not NaN (compiled away for integers)
                     target[j] += value
     return result
+
+
+@numba.njit(cache=True, nogil=True)
+def region_profiles(image, top, bottom, left, right, zero):  # type: ignore[no-untyped-def]
+    """Profiles of ``image[top:bottom, left:right]`` read in place, accumulated in ``zero``'s type;
+    NaN pixels are left out. Sums in the order :func:`pixel_pass` makes them (floats: bit-equal)."""
+    width = right - left
+    x_profile = np.full(width, zero)
+    y_profile = np.full(bottom - top, zero)
+    for i in range(bottom - top):
+        row = image[top + i][left:right]
+        total = zero
+        for j in range(width):
+            value = zero + row[j]
+            if value == value:  # noqa: PLR0124  not NaN (compiled away for integers)
+                x_profile[j] += value
+                total += value
+        y_profile[i] = total
+    return x_profile, y_profile
+
+
+def narrow_sum_type(image: Array) -> Any:
+    """The zero to sum ``image``'s pixels in over any of its rows or columns: int32 for 16-bit (or
+    narrower) integers when neither side reaches 32768 (no overflow, and it vectorises twice as wide
+    as int64), else the profile type."""
+    if image.dtype in _SMALL and max(image.shape) < _SMALL_WIDTH // 2:
+        return np.int32(0)
+    return profile_dtype(image.dtype).type(0)
 
 
 def band_profiles(image: Array, bounds: Array, *, columns: bool) -> Array:
@@ -504,12 +543,12 @@ def band_profiles(image: Array, bounds: Array, *, columns: bool) -> Array:
     rows summed along y (an x-profile per band). NaN pixels are left out.
     """
     edges = np.ascontiguousarray(bounds, dtype=np.int64)
-    # 16-bit pixels summed over fewer than 32768 rows or columns cannot overflow int32, which
-    # vectorises twice as wide
-    narrow = image.dtype in _SMALL and edges.shape[0] > 1 and int(edges[-1]) - int(edges[0]) < _SMALL_WIDTH // 2
-    zero = np.int32(0) if narrow else profile_dtype(image.dtype).type(0)
-    bands: Array = _column_bands(image, edges, zero) if columns else _row_bands(image, edges, zero)
-    return bands.astype(np.int64) if narrow else bands
+    zero = narrow_sum_type(image)
+    if columns:
+        bands: Array = column_bands(image, 0, image.shape[0], edges, zero)
+    else:
+        bands = row_bands(image, 0, image.shape[1], edges, zero)
+    return bands.astype(np.int64) if bands.dtype == np.int32 else bands
 
 
 @numba.njit(cache=True, nogil=True)

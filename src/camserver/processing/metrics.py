@@ -13,12 +13,13 @@ from typing import Any
 import numpy as np
 
 from camserver.errors import ConfigError
-from camserver.processing.gaussian import GaussianFit, fit_gaussian, gaussian
+from camserver.processing.gaussian import GaussianFit, gaussian
+from camserver.processing.good_region import NO_SLICES, SLICES_ACROSS_X, SLICES_BOTH, GoodRegion, measure
 from camserver.processing.kernels import PassResult, pixel_pass
-from camserver.processing.profile import ProfileStatistics, analyse_profile, good_region_bounds
+from camserver.processing.profile import ProfileStatistics, analyse_profile
 from camserver.processing.provenance import processing_parameters, timestamp_seconds
-from camserver.processing.settings import good_region_settings, slices_settings
-from camserver.processing.slices import coupling, x_slices, y_slices
+from camserver.processing.settings import SlicesSettings, good_region_settings, slices_settings
+from camserver.processing.slices import coupling
 
 __all__ = ["process_image", "standard_metrics"]
 
@@ -156,46 +157,44 @@ def _good_region(
         return
     if settings is None:
         return
-    x_bounds = good_region_bounds(x_profile, settings.threshold, settings.gfscale)
-    y_bounds = good_region_bounds(y_profile, settings.threshold, settings.gfscale)
-    if x_bounds is None or y_bounds is None or x_bounds[1] <= x_bounds[0] or y_bounds[1] <= y_bounds[0]:
-        warnings.append("the good region is empty")
-        return
-    (x_start, x_end), (y_start, y_end) = x_bounds, y_bounds
-    region = image[y_start:y_end, x_start:x_end]
-    if slicing:  # read three times (profiles, then bands of rows and of columns): copied once into C order
-        region = np.ascontiguousarray(region)
-    region_x_axis, region_y_axis = axes[0][x_start:x_end], axes[1][y_start:y_end]
-    x_positions, y_positions = positions[0][x_start:x_end], positions[1][y_start:y_end]
-    profiles = pixel_pass(region)
-    assert profiles.x_profile is not None
-    assert profiles.y_profile is not None
-    x_fit = fit_gaussian(profiles.x_profile, x_positions)
-    y_fit = fit_gaussian(profiles.y_profile, y_positions)
-    if x_fit is None or y_fit is None:
-        warnings.append("the good region axes do not match the image")
-        return
-    result.update(
-        good_region=[x_start, y_start, x_end, y_end],
-        gr_x_axis=region_x_axis,
-        gr_y_axis=region_y_axis,
-        gr_x_profile=profiles.x_profile,
-        gr_y_profile=profiles.y_profile,
-        gr_intensity=profiles.x_profile.sum(),
+    slices: SlicesSettings | None = None
+    slices_error: ConfigError | None = None
+    try:
+        slices = slices_settings(parameters) if slicing else None
+    except ConfigError as error:
+        slices_error = error
+    cut = NO_SLICES if slices is None else SLICES_BOTH if slices.orientation == "vertical" else SLICES_ACROSS_X
+    found = measure(
+        image,
+        x_profile,
+        y_profile,
+        axes=axes,
+        positions=positions,
+        threshold=settings.threshold,
+        gfscale=settings.gfscale,
+        slicing=cut,
+        count=1 if slices is None else slices.number_of_slices,
+        scale=2.0 if slices is None else slices.scale,
     )
-    _put_fit(result, "gr_x_", x_fit, gaussian(x_positions, *x_fit[:4]))
-    _put_fit(result, "gr_y_", y_fit, gaussian(y_positions, *y_fit[:4]))
-    if slicing:
-        _slices(
-            result,
-            region,
-            x_axis=region_x_axis,
-            y_axis=region_y_axis,
-            x_fit=x_fit,
-            y_fit=y_fit,
-            parameters=parameters,
-            warnings=warnings,
-        )
+    if isinstance(found, str):
+        warnings.append(found)
+        return
+    x_start, y_start, x_end, y_end = found.bounds
+    x_positions, y_positions = positions[0][x_start:x_end], positions[1][y_start:y_end]
+    result.update(
+        good_region=found.bounds,
+        gr_x_axis=axes[0][x_start:x_end],
+        gr_y_axis=axes[1][y_start:y_end],
+        gr_x_profile=found.x_profile,
+        gr_y_profile=found.y_profile,
+        gr_intensity=found.x_profile.sum(),
+    )
+    _put_fit(result, "gr_x_", found.x_fit, gaussian(x_positions, *found.x_fit[:4]))
+    _put_fit(result, "gr_y_", found.y_fit, gaussian(y_positions, *found.y_fit[:4]))
+    if slices_error is not None:
+        warnings.append(f"no slices: {slices_error}")
+    elif slices is not None and found.x_slices is not None:
+        _slices(result, found, slices.number_of_slices, warnings)
 
 
 def _reset_slices(result: dict[str, Any], slicing: Any) -> None:
@@ -210,39 +209,10 @@ def _reset_slices(result: dict[str, Any], slicing: Any) -> None:
     result.update(coupling=None, coupling_slope=None, coupling_offset=None)
 
 
-def _slices(
-    result: dict[str, Any],
-    region: Array,
-    *,
-    x_axis: Array,
-    y_axis: Array,
-    x_fit: GaussianFit,
-    y_fit: GaussianFit,
-    parameters: Mapping[str, Any],
-    warnings: list[str],
-) -> None:
-    try:
-        settings = slices_settings(parameters)
-    except ConfigError as error:
-        warnings.append(f"no slices: {error}")
-        return
-    if settings is None:
-        return
-    count, scale = settings.number_of_slices, settings.scale
-    across_x = x_slices(
-        region, x_axis, y_axis, center=x_fit.mean, sigma=x_fit.standard_deviation, scale=scale, count=count
-    )
-    chosen = across_x
-    if settings.orientation == "vertical":
-        chosen = y_slices(
-            region,
-            x_axis,
-            y_axis,
-            center=y_fit.mean,
-            sigma=y_fit.standard_deviation,
-            scale=scale,
-            count=count,
-        )
+def _slices(result: dict[str, Any], found: GoodRegion, count: int, warnings: list[str]) -> None:
+    across_x = found.x_slices
+    assert across_x is not None
+    chosen = found.y_slices if found.y_slices is not None else across_x
     result["slice_length"] = chosen.length
     for index, item in enumerate(chosen.slices):
         result[f"slice_{index}_center_x"] = item.center_x
@@ -251,7 +221,7 @@ def _slices(
         result[f"slice_{index}_intensity"] = item.intensity
     if len(chosen.slices) < count:
         warnings.append(f"only {len(chosen.slices)} of {count} slices fit in the good region")
-    fitted = coupling(across_x.slices, x_fit.standard_deviation)
+    fitted = coupling(across_x.slices, found.x_fit.standard_deviation)
     if fitted is None:
         warnings.append("no coupling: it needs at least two x-slices")
         return

@@ -22,9 +22,18 @@ import numpy as np
 
 from camserver.processing.gaussian import GaussianFit, bell, solve_gaussian
 
-__all__ = ["ProfileStatistics", "analyse_profile", "find_index", "full_width", "good_region_bounds"]
+__all__ = [
+    "ProfileStatistics",
+    "analyse_profile",
+    "find_index",
+    "full_width",
+    "good_region_bounds",
+    "index_on_axis",
+    "profile_bounds",
+]
 
 Array = np.ndarray[Any, Any]
+_FLOAT_AXES = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
 
 
 class ProfileStatistics(NamedTuple):
@@ -127,7 +136,7 @@ def analyse_profile(profile: Array, axis: Array, fw_threshold: float | None = No
 
 
 @numba.njit(cache=True, nogil=True)
-def _bounds(profile, threshold, gfscale):  # type: ignore[no-untyped-def]
+def profile_bounds(profile, threshold, gfscale):  # type: ignore[no-untyped-def]
     n = profile.shape[0]
     peak = int(np.argmax(profile))
     low = profile.min()
@@ -154,8 +163,43 @@ def good_region_bounds(profile: Array, threshold: float, gfscale: float) -> tupl
     """``(start, end)`` indices (end exclusive when slicing, as CamServer) or None for an empty profile."""
     if profile.shape[0] == 0:
         return None
-    start, end = _bounds(np.ascontiguousarray(profile, dtype=np.float64), float(threshold), float(gfscale))
+    start, end = profile_bounds(np.ascontiguousarray(profile, dtype=np.float64), float(threshold), float(gfscale))
     return int(start), int(end)
+
+
+@numba.njit(cache=True, nogil=True)
+def index_on_axis(axis, item):  # type: ignore[no-untyped-def]
+    """:func:`find_index` compiled, for float32 or float64 ``axis`` and a float ``item``."""
+    n = axis.shape[0]
+    if n < 2:
+        return 0
+    # Range checks in float64 (a float32 axis would cast a huge ``item``, a runaway fit, to inf);
+    # the search itself compares in the axis' type, as numpy does with a Python float.
+    first, second, last = float(axis[0]), float(axis[1]), float(axis[n - 1])
+    cell = axis[:1].copy()
+    cell[0] = item
+    value = cell[0]
+    if first > second:
+        if item > first:
+            return 0
+        if item < last:
+            return n - 1
+        low, high = 0, n  # the first index whose value is <= item (searchsorted on the negated axis)
+        while low < high:
+            middle = (low + high) // 2
+            if -axis[middle] < -value:
+                low = middle + 1
+            else:
+                high = middle
+        return low
+    if item < first:
+        return 0
+    if item > last:
+        return n - 1
+    index = np.searchsorted(axis, value)
+    if index < n and axis[index] == value:
+        return index
+    return index - 1
 
 
 def find_index(axis: Array, item: float) -> int:
@@ -164,21 +208,6 @@ def find_index(axis: Array, item: float) -> int:
     Ascending: the index of an equal value, else the one before; descending: ``searchsorted`` on the
     negated axis. Values beyond either end clamp to 0 or ``len(axis) - 1``.
     """
-    if axis.shape[0] < 2:
-        return 0
-    # Compare as Python floats: a float32 axis would cast a huge ``item`` (a runaway fit) and overflow.
-    first, second, last, item = float(axis[0]), float(axis[1]), float(axis[-1]), float(item)
-    if first > second:
-        if item > first:
-            return 0
-        if item < last:
-            return int(axis.shape[0] - 1)
-        return int(np.searchsorted(-axis, -item))
-    if item < first:
-        return 0
-    if item > last:
-        return int(axis.shape[0] - 1)
-    index = int(np.searchsorted(axis, item))
-    if index < axis.shape[0] and axis[index] == item:
-        return index
-    return index - 1
+    if axis.dtype not in _FLOAT_AXES:  # numpy compares other axes with a float in float64
+        axis = axis.astype(np.float64)
+    return int(index_on_axis(axis, float(item)))

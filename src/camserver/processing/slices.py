@@ -18,12 +18,13 @@ import numba
 import numpy as np
 
 from camserver.processing.gaussian import linear_fit, solve_gaussian
-from camserver.processing.kernels import band_profiles
-from camserver.processing.profile import find_index
+from camserver.processing.kernels import column_bands, narrow_sum_type, row_bands
+from camserver.processing.profile import index_on_axis
 
 __all__ = ["Coupling", "Slice", "SliceSet", "calculate_slices", "coupling", "x_slices", "y_slices"]
 
 Array = np.ndarray[Any, Any]
+_FLOAT_AXES = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
 
 
 class Slice(NamedTuple):
@@ -50,6 +51,32 @@ class Coupling(NamedTuple):
     offset: float
 
 
+@numba.njit(cache=True, nogil=True)
+def slice_bounds(axis, center, sigma, scale, count):  # type: ignore[no-untyped-def]
+    """:func:`calculate_slices` compiled (float32 or float64 ``axis``, odd ``count``): the boundaries
+    (int64, empty when the middle slice is not on the axis), ``half`` and the middle slice's length
+    (NaN when it has none)."""
+    none = np.empty(0, np.int64)
+    n = axis.shape[0]
+    if n == 0 or not (math.isfinite(center) and math.isfinite(sigma)):
+        return none, 1, np.nan
+    size = scale * sigma / count
+    index_center = index_on_axis(axis, center)
+    half = max(1, abs(index_on_axis(axis, center + size / 2) - index_center))
+    start, end = index_center - half, index_center + half
+    if start < 0 or end >= n:
+        return none, half, np.nan
+    length = float(abs(axis[start] - axis[end]))
+    pairs = 0  # pairs of slices added outwards while they stay on the axis
+    while 2 * (pairs + 1) <= count - 1 and start - 2 * half * (pairs + 1) >= 0 and end + 2 * half * (pairs + 1) < n:
+        pairs += 1
+    bounds = np.empty(2 * pairs + 2, np.int64)
+    for k in range(pairs + 1):
+        bounds[k] = start - 2 * half * (pairs - k)
+        bounds[pairs + 1 + k] = end + 2 * half * k
+    return bounds, half, length
+
+
 def calculate_slices(
     axis: Array, center: float, standard_deviation: float, scale: float, number_of_slices: int
 ) -> tuple[list[int], int, float | None]:
@@ -59,40 +86,65 @@ def calculate_slices(
     """
     if number_of_slices % 2 == 0:
         raise ValueError("Number of slices must be odd.")
-    if axis.shape[0] == 0 or not (math.isfinite(center) and math.isfinite(standard_deviation)):
-        return [], 1, None
-    size = scale * standard_deviation / number_of_slices
-    index_center = find_index(axis, center)
-    half = max(1, abs(find_index(axis, center + size / 2) - index_center))
-    start, end = index_center - half, index_center + half
-    if start < 0 or end >= axis.shape[0]:
-        return [], half, None
-    bounds = [start, end]
-    length = float(abs(axis[start] - axis[end]))
-    remaining = number_of_slices - 1
-    while remaining > 0:
-        start -= 2 * half
-        end += 2 * half
-        if start < 0 or end >= axis.shape[0]:
-            break
-        bounds.insert(0, start)
-        bounds.append(end)
-        remaining -= 2
-    return bounds, half, length
+    bounds, half, length = slice_bounds(
+        searchable(axis), float(center), float(standard_deviation), float(scale), int(number_of_slices)
+    )
+    return [int(bound) for bound in bounds], int(half), None if bounds.shape[0] == 0 else float(length)
+
+
+def searchable(axis: Array) -> Array:
+    """``axis`` as the compiled slice functions take it: float32 and float64 as they are, others as
+    float64 (numpy compares them with a float in float64 too)."""
+    return axis if axis.dtype in _FLOAT_AXES else axis.astype(np.float64)
+
+
+@numba.njit(cache=True, nogil=True)
+def slice_set(image, rows, columns, across, along, center, sigma, scale, count, of_columns, zero):  # type: ignore[no-untyped-def]
+    """A slice set of ``image[rows[0]:rows[1], columns[0]:columns[1]]`` (the region), read in place.
+
+    ``of_columns``: bands of the region's columns placed on ``across`` (its x axis), each band's
+    y-profile fitted over ``along`` (float64 positions of its y axis); else bands of rows. Returns the
+    boundaries (relative to the region; empty when no slice fits), ``half``, the middle slice's length
+    (NaN when none), the band profiles summed in ``zero``'s type, and each band's fitted (mean, sigma).
+    """
+    bounds, half, length = slice_bounds(across, center, sigma, scale, count)
+    if bounds.shape[0] < 2:
+        return np.empty(0, np.int64), half, length, np.full((0, along.shape[0]), zero), np.empty((0, 2))
+    if of_columns:
+        profiles = column_bands(image, rows[0], rows[1], bounds + columns[0], zero)
+    else:
+        profiles = row_bands(image, columns[0], columns[1], bounds + rows[0], zero)
+    return bounds, half, length, profiles, _fit_profiles(profiles.astype(np.float64), along)
+
+
+def slices_of(
+    across: Array, bounds: Array, half: int, length: float, profiles: Array, fits: Array, *, of_columns: bool
+) -> SliceSet:
+    """The :class:`SliceSet` of what :func:`slice_set` returned (``across`` as given to it)."""
+    if bounds.shape[0] < 2:  # the middle slice is not on the axis: it has no length either
+        return SliceSet([], None)
+    intensities = (profiles.astype(np.int64) if profiles.dtype == np.int32 else profiles).sum(axis=1)
+    found = []
+    for index in range(bounds.shape[0] - 1):
+        middle = float(across[bounds[index] + half])
+        fitted_mean, fitted_sigma = float(fits[index, 0]), float(fits[index, 1])
+        position = (middle, fitted_mean) if of_columns else (fitted_mean, middle)
+        found.append(Slice(*position, fitted_sigma, intensities[index]))
+    return SliceSet(found, float(length))
 
 
 def x_slices(
     region: Array, x_axis: Array, y_axis: Array, *, center: float, sigma: float, scale: float, count: int
 ) -> SliceSet:
     """Bands of columns of ``region`` centred on ``center`` (x); each band's y-profile is fitted."""
-    return _slice_set(region, x_axis, y_axis, center=center, sigma=sigma, scale=scale, count=count, columns=True)
+    return _slice_set(region, x_axis, y_axis, center=center, sigma=sigma, scale=scale, count=count, of_columns=True)
 
 
 def y_slices(
     region: Array, x_axis: Array, y_axis: Array, *, center: float, sigma: float, scale: float, count: int
 ) -> SliceSet:
     """Bands of rows of ``region`` centred on ``center`` (y); each band's x-profile is fitted."""
-    return _slice_set(region, x_axis, y_axis, center=center, sigma=sigma, scale=scale, count=count, columns=False)
+    return _slice_set(region, x_axis, y_axis, center=center, sigma=sigma, scale=scale, count=count, of_columns=False)
 
 
 def _slice_set(
@@ -104,22 +156,28 @@ def _slice_set(
     sigma: float,
     scale: float,
     count: int,
-    columns: bool,
+    of_columns: bool,
 ) -> SliceSet:
-    across, along = (x_axis, y_axis) if columns else (y_axis, x_axis)  # bands cut across, profiles run along
-    bounds, half, length = calculate_slices(across, center, sigma, scale, count)
-    if len(bounds) < 2 or along.shape[0] != region.shape[0 if columns else 1] or along.shape[0] == 0:
+    across, along = (x_axis, y_axis) if of_columns else (y_axis, x_axis)  # bands cut across, profiles run along
+    if along.shape[0] != region.shape[0 if of_columns else 1] or along.shape[0] == 0:
+        _, _, length = calculate_slices(across, center, sigma, scale, count)
         return SliceSet([], length)
-    profiles = band_profiles(region, np.asarray(bounds), columns=columns)
-    intensities = profiles.sum(axis=1)
-    fits = _fit_profiles(profiles.astype(np.float64), np.ascontiguousarray(along, dtype=np.float64))
-    found = []
-    for index in range(len(bounds) - 1):
-        middle = float(across[bounds[index] + half])
-        fitted_mean, fitted_sigma = float(fits[index, 0]), float(fits[index, 1])
-        position = (middle, fitted_mean) if columns else (fitted_mean, middle)
-        found.append(Slice(*position, fitted_sigma, intensities[index]))
-    return SliceSet(found, length)
+    if count % 2 == 0:
+        raise ValueError("Number of slices must be odd.")
+    found = slice_set(
+        region,
+        (0, region.shape[0]),
+        (0, region.shape[1]),
+        searchable(across),
+        np.ascontiguousarray(along, dtype=np.float64),
+        float(center),
+        float(sigma),
+        float(scale),
+        int(count),
+        of_columns,
+        narrow_sum_type(region),
+    )
+    return slices_of(across, *found, of_columns=of_columns)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from camserver.processing import warm_up
+from camserver.processing.good_region import _measure
 from camserver.processing.kernels import _pass_dark, _pass_small, _pass_uint16, _pass_wide
 from camserver.processing.warmup import IMAGE_DTYPES
 
@@ -19,6 +20,8 @@ def test_warm_up_compiles_the_pixel_kernels_for_every_dtype():
     # a background of 8-bit values, one spread over more than 8 bits, and 8-bit levels above an offset
     assert {"uint8", "uint16"} <= {str(signature[1].dtype) for signature in _pass_uint16.signatures}
     assert _pass_dark.signatures
+    # the good region and its slices (one compiled call) for every dtype
+    assert set(IMAGE_DTYPES) <= {str(signature[0].dtype) for signature in _measure.signatures}
 
 
 def test_benchmark_runs_in_smoke_mode():
