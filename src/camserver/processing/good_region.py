@@ -44,7 +44,7 @@ class GoodRegion(NamedTuple):
 
 
 @numba.njit(cache=True, nogil=True)
-def _measure(image, x_profile, y_profile, region, slices, axes, positions, zero):  # type: ignore[no-untyped-def]
+def _measure(image, x_profile, y_profile, region, slices, axes, positions, zero, integers):  # type: ignore[no-untyped-def]
     threshold, gfscale = region
     slicing, count, scale = slices
     x_axis, y_axis = axes
@@ -59,8 +59,8 @@ def _measure(image, x_profile, y_profile, region, slices, axes, positions, zero)
     if x_profile.shape[0] == 0 or y_profile.shape[0] == 0:
         status = 1
     else:
-        x_start, x_end = profile_bounds(x_profile.astype(np.float64), threshold, gfscale)
-        y_start, y_end = profile_bounds(y_profile.astype(np.float64), threshold, gfscale)
+        x_start, x_end = profile_bounds(x_profile, threshold, gfscale)  # int64 profiles as they are:
+        y_start, y_end = profile_bounds(y_profile, threshold, gfscale)  # the same numbers, faster
         if x_end <= x_start or y_end <= y_start:
             status = 1
         elif x_positions.shape[0] < x_end or y_positions.shape[0] < y_end:
@@ -69,7 +69,7 @@ def _measure(image, x_profile, y_profile, region, slices, axes, positions, zero)
         empty = np.full(0, zero)
         return status, (x_start, y_start, x_end, y_end), empty, empty, unfitted, unfitted, no_set, no_set
     rows, columns = (y_start, y_end), (x_start, x_end)
-    gr_x, gr_y = region_profiles(image, y_start, y_end, x_start, x_end, zero)
+    gr_x, gr_y = region_profiles(image, y_start, y_end, x_start, x_end, zero, integers)
     xs, ys = x_positions[x_start:x_end], y_positions[y_start:y_end]
     x_fit = solve_gaussian(gr_x.astype(np.float64), xs)
     y_fit = solve_gaussian(gr_y.astype(np.float64), ys)
@@ -113,6 +113,7 @@ def measure(
         (searchable(x_axis), searchable(y_axis)),
         positions,
         zero,
+        image.dtype.kind in "iub",
     )
     if status != 0:
         return EMPTY if status == 1 else MISMATCHED

@@ -543,13 +543,35 @@ def row_bands(image, first, last, bounds, zero):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True)
-def region_profiles(image, top, bottom, left, right, zero):  # type: ignore[no-untyped-def]
+def region_profiles(image, top, bottom, left, right, zero, integers):  # type: ignore[no-untyped-def]
     """Profiles of ``image[top:bottom, left:right]`` read in place, accumulated in ``zero``'s type;
-    NaN pixels are left out. Sums in the order :func:`pixel_pass` makes them (floats: bit-equal)."""
+    NaN pixels are left out. Sums in the order :func:`pixel_pass` makes them (floats: bit-equal).
+
+    ``integers`` (an integer frame: its sums are exact in any order): four rows at a time, so four
+    rows stream from memory at once; a region's rows are a few cache lines each, too short for the
+    prefetcher to get going one by one (measured 41 -> 29 us on a 450x339 region read from L3).
+    """
     width = right - left
+    height = bottom - top
     x_profile = np.full(width, zero)
-    y_profile = np.full(bottom - top, zero)
-    for i in range(bottom - top):
+    y_profile = np.full(height, zero)
+    first = 0
+    if integers:
+        for first in range(0, height - 3, 4):
+            a, b = image[top + first][left:right], image[top + first + 1][left:right]
+            c, d = image[top + first + 2][left:right], image[top + first + 3][left:right]
+            total_a = total_b = total_c = total_d = zero
+            for j in range(width):
+                value_a, value_b, value_c, value_d = zero + a[j], zero + b[j], zero + c[j], zero + d[j]
+                x_profile[j] += (value_a + value_b) + (value_c + value_d)
+                total_a += value_a
+                total_b += value_b
+                total_c += value_c
+                total_d += value_d
+            y_profile[first], y_profile[first + 1] = total_a, total_b
+            y_profile[first + 2], y_profile[first + 3] = total_c, total_d
+        first = height - height % 4
+    for i in range(first, height):
         row = image[top + i][left:right]
         total = zero
         for j in range(width):

@@ -102,7 +102,10 @@ def _moments(profile, axis, offset, mean, sigma):  # type: ignore[no-untyped-def
 
 
 @numba.njit(cache=True, nogil=True)
-def _analyse(profile, axis, fw_threshold, curve):  # type: ignore[no-untyped-def]
+def _analyse(profile, axis, fw_threshold, curve, summed):  # type: ignore[no-untyped-def]
+    # ``summed`` is the profile as summed (int64 for integer frames): the full widths read it
+    # directly, the same numbers as on its float64 copy, but an integer argmax and min vectorise
+    # (the float ones test every value for NaN: ~4x slower)
     offset, amplitude, mean, sigma, converged = solve_gaussian(profile, axis)
     if sigma != 0:
         bell(axis, mean, 0.5 / (sigma * sigma), curve, np.empty_like(curve))
@@ -111,8 +114,8 @@ def _analyse(profile, axis, fw_threshold, curve):  # type: ignore[no-untyped-def
     else:
         curve[:] = offset
     center, rms = _moments(profile, axis, offset, mean, sigma)
-    fwhm = full_width(profile, axis, 0.5)
-    fw = full_width(profile, axis, fw_threshold) if not math.isnan(fw_threshold) else np.nan
+    fwhm = full_width(summed, axis, 0.5)
+    fw = full_width(summed, axis, fw_threshold) if not math.isnan(fw_threshold) else np.nan
     return offset, amplitude, mean, sigma, converged, center, rms, fwhm, fw
 
 
@@ -128,7 +131,9 @@ def analyse_profile(profile: Array, axis: Array, fw_threshold: float | None = No
     positions = np.ascontiguousarray(axis, dtype=np.float64)
     curve = np.empty(n, np.float64)
     level = np.nan if fw_threshold is None else float(fw_threshold)
-    offset, amplitude, mean, sigma, converged, center, rms, fwhm, fw = _analyse(values, positions, level, curve)
+    summed = profile if profile.dtype == np.int64 and profile.flags.c_contiguous else values
+    found = _analyse(values, positions, level, curve, summed)
+    offset, amplitude, mean, sigma, converged, center, rms, fwhm, fw = found
     fit = GaussianFit(float(offset), float(amplitude), float(mean), float(sigma), bool(converged))
     return ProfileStatistics(
         fit, curve, float(center), float(rms), float(fwhm), None if fw_threshold is None else float(fw)
