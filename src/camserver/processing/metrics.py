@@ -7,6 +7,7 @@ into one pass over the frame.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
@@ -26,6 +27,10 @@ __all__ = ["process_image", "standard_metrics"]
 Array = np.ndarray[Any, Any]
 _GOOD_REGION_KEYS = ("good_region", "gr_x_axis", "gr_y_axis", "gr_x_profile", "gr_y_profile")
 _FIT_KEYS = ("fit_gauss_function", "fit_offset", "fit_amplitude", "fit_standard_deviation", "fit_mean")
+# channel names made once, not per frame: the fit channels by prefix, the good region's all None
+_FIT_NAMES = {prefix: tuple(prefix + key for key in _FIT_KEYS) for prefix in ("x_", "y_", "gr_x_", "gr_y_")}
+_NO_GOOD_REGION = dict.fromkeys((*_GOOD_REGION_KEYS, *_FIT_NAMES["gr_x_"], *_FIT_NAMES["gr_y_"], "gr_intensity"), None)
+_SLICE_KEYS = ("center_x", "center_y", "standard_deviation", "intensity")
 
 
 def process_image(
@@ -123,11 +128,11 @@ def _note_profile(prefix: str, stats: ProfileStatistics, warnings: list[str]) ->
 
 
 def _put_fit(result: dict[str, Any], prefix: str, fit: GaussianFit | None, function: Array | None) -> None:
-    result[f"{prefix}fit_gauss_function"] = function
-    result[f"{prefix}fit_offset"] = None if fit is None else fit.offset
-    result[f"{prefix}fit_amplitude"] = None if fit is None else fit.amplitude
-    result[f"{prefix}fit_standard_deviation"] = None if fit is None else fit.standard_deviation
-    result[f"{prefix}fit_mean"] = None if fit is None else fit.mean
+    names = _FIT_NAMES[prefix]
+    if fit is None:
+        result.update(zip(names, (function, None, None, None, None), strict=True))
+    else:
+        result.update(zip(names, (function, fit.offset, fit.amplitude, fit.standard_deviation, fit.mean), strict=True))
 
 
 def _good_region(
@@ -141,12 +146,7 @@ def _good_region(
     parameters: Mapping[str, Any],
     warnings: list[str],
 ) -> None:
-    for key in _GOOD_REGION_KEYS:
-        result[key] = None
-    for axis in ("x", "y"):
-        for key in _FIT_KEYS:
-            result[f"gr_{axis}_{key}"] = None
-    result["gr_intensity"] = None
+    result.update(_NO_GOOD_REGION)
     slicing = parameters.get("image_slices")
     if slicing:
         _reset_slices(result, slicing)
@@ -203,10 +203,20 @@ def _reset_slices(result: dict[str, Any], slicing: Any) -> None:
     result["slice_orientation"] = slicing.get("orientation", "vertical") if isinstance(slicing, Mapping) else None
     result["slice_amount"] = count
     result["slice_length"] = None
-    for index in range(count if isinstance(count, int) and count > 0 else 0):
-        for key in ("center_x", "center_y", "standard_deviation", "intensity"):
-            result[f"slice_{index}_{key}"] = None
+    if isinstance(count, int) and count > 0:
+        result.update(_no_slices(count))
     result.update(coupling=None, coupling_slope=None, coupling_offset=None)
+
+
+@functools.lru_cache(maxsize=16)
+def _slice_names(count: int) -> tuple[tuple[str, ...], ...]:
+    """The channel names of slice 0..count-1 (made once per count)."""
+    return tuple(tuple(f"slice_{index}_{key}" for key in _SLICE_KEYS) for index in range(count))
+
+
+@functools.lru_cache(maxsize=16)
+def _no_slices(count: int) -> dict[str, None]:
+    return dict.fromkeys((name for names in _slice_names(count) for name in names), None)
 
 
 def _slices(result: dict[str, Any], found: GoodRegion, count: int, warnings: list[str]) -> None:
@@ -214,11 +224,8 @@ def _slices(result: dict[str, Any], found: GoodRegion, count: int, warnings: lis
     assert across_x is not None
     chosen = found.y_slices if found.y_slices is not None else across_x
     result["slice_length"] = chosen.length
-    for index, item in enumerate(chosen.slices):
-        result[f"slice_{index}_center_x"] = item.center_x
-        result[f"slice_{index}_center_y"] = item.center_y
-        result[f"slice_{index}_standard_deviation"] = item.standard_deviation
-        result[f"slice_{index}_intensity"] = item.intensity
+    for names, item in zip(_slice_names(count), chosen.slices, strict=False):  # fewer slices than names
+        result.update(zip(names, item, strict=True))
     if len(chosen.slices) < count:
         warnings.append(f"only {len(chosen.slices)} of {count} slices fit in the good region")
     fitted = coupling(across_x.slices, found.x_fit.standard_deviation)
