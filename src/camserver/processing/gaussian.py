@@ -279,10 +279,10 @@ def fit_gaussian(profile: Array, axis: Array) -> GaussianFit | None:
     return GaussianFit(float(offset), float(amplitude), float(mean), float(sigma), bool(converged))
 
 
-def linear_fit(x: Array, y: Array) -> tuple[float, float] | None:
+def linear_fit(x: Array | list[float], y: Array | list[float]) -> tuple[float, float] | None:
     """Least-squares ``(slope, offset)`` of ``y = slope * x + offset``; None if under-determined."""
-    xs = [float(value) for value in np.asarray(x, dtype=np.float64).ravel()]
-    ys = [float(value) for value in np.asarray(y, dtype=np.float64).ravel()]
+    xs = [float(value) for value in (x if isinstance(x, list) else np.asarray(x, dtype=np.float64).ravel())]
+    ys = [float(value) for value in (y if isinstance(y, list) else np.asarray(y, dtype=np.float64).ravel())]
     if len(xs) < 2 or not all(math.isfinite(value) for value in xs + ys):
         return None
     x_mean, y_mean = math.fsum(xs) / len(xs), math.fsum(ys) / len(ys)

@@ -23,7 +23,9 @@ from camserver.processing.preprocessor import PreProcessor
 from camserver.processing.provenance import processing_parameters
 from camserver.processing.settings import (
     BackgroundMode,
+    GoodRegionSettings,
     ProcessingSettings,
+    SlicesSettings,
     good_region_settings,
     slices_settings,
 )
@@ -59,6 +61,7 @@ class ImageProcessor:
         self._pre: PreProcessor | None = None
         self.parameters: dict[str, Any] = {}
         self.settings = ProcessingSettings()
+        self._parsed: tuple[GoodRegionSettings | None, SlicesSettings | None] = (None, None)
         self.update(parameters, background)
 
     def update(self, parameters: Mapping[str, Any], background: Array | None = None) -> None:
@@ -94,7 +97,7 @@ class ImageProcessor:
                 and old_pre.source_background is background
             )
             self._pre = PreProcessor(settings, background, old_pre.averager if keep and old_pre else None)
-            self.settings, self.parameters = settings, live
+            self.settings, self.parameters, self._parsed = settings, live, (good_region, slicing)
 
     def _check_background(self, settings: ProcessingSettings, background: Array | None) -> list[str]:
         notes = []
@@ -133,7 +136,7 @@ class ImageProcessor:
         ``lent``: ``image`` is not the caller's to keep (see :attr:`takes_lent_frames`): the output
         image is written out even where it could be the frame itself."""
         pre, early, function = self._pre, self._early, self.function
-        settings, parameters = self.settings, self.parameters
+        settings, parameters, parsed = self.settings, self.parameters, self._parsed
         assert pre is not None
         if early is not None:
             averaged = early.add(image)
@@ -156,7 +159,7 @@ class ImageProcessor:
             output.flags.writeable = False
         if builtin:
             result: dict[str, Any] | None = standard_metrics(
-                output, frame.x_axis, frame.y_axis, parameters, timestamp, frame=frame.frame
+                output, frame.x_axis, frame.y_axis, parameters, timestamp, frame=frame.frame, parsed=parsed
             )
             if function is merge and bsdata and result is not None:
                 result.update(bsdata)

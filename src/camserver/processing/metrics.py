@@ -19,7 +19,7 @@ from camserver.processing.good_region import NO_SLICES, SLICES_ACROSS_X, SLICES_
 from camserver.processing.kernels import PassResult, pixel_pass
 from camserver.processing.profile import ProfileStatistics, analyse_profile
 from camserver.processing.provenance import processing_parameters, timestamp_seconds
-from camserver.processing.settings import SlicesSettings, good_region_settings, slices_settings
+from camserver.processing.settings import GoodRegionSettings, SlicesSettings, good_region_settings, slices_settings
 from camserver.processing.slices import coupling
 
 __all__ = ["process_image", "standard_metrics"]
@@ -54,8 +54,10 @@ def standard_metrics(
     timestamp: Any,
     *,
     frame: PassResult | None = None,
+    parsed: tuple[GoodRegionSettings | None, SlicesSettings | None] | None = None,
 ) -> dict[str, Any]:
-    """The output channels for ``image``; ``frame`` holds its profiles and min/max if already known."""
+    """The output channels for ``image``; ``frame`` holds its profiles and min/max if already known,
+    ``parsed`` the good-region and slice settings of ``parameters`` if already parsed (and valid)."""
     result: dict[str, Any] = {
         "x_axis": x_axis,
         "y_axis": y_axis,
@@ -111,6 +113,7 @@ def standard_metrics(
             y_profile=y_profile,
             parameters=parameters,
             warnings=warnings,
+            parsed=parsed,
         )
     result["processing_parameters"] = processing_parameters(parameters, warnings)
     return result
@@ -145,24 +148,28 @@ def _good_region(
     y_profile: Array,
     parameters: Mapping[str, Any],
     warnings: list[str],
+    parsed: tuple[GoodRegionSettings | None, SlicesSettings | None] | None,
 ) -> None:
     result.update(_NO_GOOD_REGION)
     slicing = parameters.get("image_slices")
     if slicing:
         _reset_slices(result, slicing)
-    try:
-        settings = good_region_settings(parameters)
-    except ConfigError as error:
-        warnings.append(f"no good region: {error}")
-        return
-    if settings is None:
-        return
     slices: SlicesSettings | None = None
     slices_error: ConfigError | None = None
-    try:
-        slices = slices_settings(parameters) if slicing else None
-    except ConfigError as error:
-        slices_error = error
+    if parsed is not None:
+        settings, slices = parsed
+    else:
+        try:
+            settings = good_region_settings(parameters)
+        except ConfigError as error:
+            warnings.append(f"no good region: {error}")
+            return
+        try:
+            slices = slices_settings(parameters) if slicing else None
+        except ConfigError as error:
+            slices_error = error
+    if settings is None:
+        return
     cut = NO_SLICES if slices is None else SLICES_BOTH if slices.orientation == "vertical" else SLICES_ACROSS_X
     found = measure(
         image,

@@ -124,12 +124,12 @@ def slices_of(
     if bounds.shape[0] < 2:  # the middle slice is not on the axis: it has no length either
         return SliceSet([], None)
     intensities = (profiles.astype(np.int64) if profiles.dtype == np.int32 else profiles).sum(axis=1)
-    found = []
-    for index in range(bounds.shape[0] - 1):
-        middle = float(across[bounds[index] + half])
-        fitted_mean, fitted_sigma = float(fits[index, 0]), float(fits[index, 1])
-        position = (middle, fitted_mean) if of_columns else (fitted_mean, middle)
-        found.append(Slice(*position, fitted_sigma, intensities[index]))
+    middles = across[bounds[:-1] + half].tolist()  # Python floats, as float() gives
+    means, sigmas = fits[:, 0].tolist(), fits[:, 1].tolist()
+    if of_columns:
+        found = [Slice(*values) for values in zip(middles, means, sigmas, intensities, strict=True)]
+    else:
+        found = [Slice(*values) for values in zip(means, middles, sigmas, intensities, strict=True)]
     return SliceSet(found, float(length))
 
 
@@ -193,7 +193,7 @@ def _fit_profiles(profiles, axis):  # type: ignore[no-untyped-def]
 
 def coupling(slices: list[Slice], sigma_x: float) -> Coupling | None:
     """The linear fit of the x-slices' centres; None with fewer than two slices."""
-    fitted = linear_fit(np.array([item.center_x for item in slices]), np.array([item.center_y for item in slices]))
+    fitted = linear_fit([item.center_x for item in slices], [item.center_y for item in slices])
     if fitted is None:
         return None
     slope, offset = fitted
