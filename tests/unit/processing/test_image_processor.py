@@ -93,6 +93,31 @@ def test_update_applies_from_the_next_frame():
     assert _process(processor, image)["width"] == 10
 
 
+def test_good_region_and_slices_follow_an_update_and_match_the_function_called_alone():
+    # the processor parses the good-region and slice settings once per config and hands them over
+    image = beam((60, 80), center=(40, 30), sigma=(6, 4), correlation=0.3)
+    x_axis, y_axis = axes((60, 80))
+    processor = ImageProcessor({"image_good_region": {"threshold": 0.3}, "image_slices": {"number_of_slices": 3}})
+    for parameters in (
+        {"image_good_region": {"threshold": 0.5, "gfscale": 2.0}, "image_slices": {"number_of_slices": 5}},
+        {"image_good_region": {"threshold": 0.2}, "image_slices": {"orientation": "horizontal"}},
+        {"image_good_region": {"threshold": 0.2}},
+    ):
+        processor.update(parameters)
+        found = processor.process(image, 0, (10, 500), x_axis, y_axis)
+        alone = process_image(image, 0, (10, 500), x_axis, y_axis, dict(processor.parameters))
+        assert found is not None
+        assert found.keys() == alone.keys()
+        for key, value in alone.items():
+            if isinstance(value, np.ndarray):
+                np.testing.assert_array_equal(found[key], value)
+            else:
+                assert found[key] == value, key
+        assert ("slice_amount" in found) == ("image_slices" in parameters)
+        if "image_slices" in parameters:
+            assert found["slice_amount"] == parameters["image_slices"].get("number_of_slices", 1)
+
+
 def test_missing_background_is_a_processing_error_or_a_notification():
     image = beam(SHAPE)
     config = {"image_background_enable": True, "image_background": "cam_20240101_000000_000000"}
