@@ -24,8 +24,7 @@ counts of noise, rotating over 6 different frames so pixels come from memory, no
 counts), which camserver reads as 8-bit levels (`kernels.Dark`). Two rows compare other backgrounds
 with it: a dark frame at 1000 +- 10 counts with 0.05 % hot pixels (8-bit levels above an offset, the
 hot pixels listed and redone), and a background spread over 0..4000 counts, which needs 16 bits.
-One core unless stated; the 2-thread row
-runs two threads on one shared processor (kernels release the GIL) and is compared with the 1-thread
+One core unless stated; the 2-thread row runs two threads on one shared processor (kernels release the GIL) and is compared with the 1-thread
 figure. Reference measured in the same run: a naive numpy/scipy implementation of the same math
 (`tests/unit/processing/reference.py`: full-size temporaries, `scipy.optimize.curve_fit` fits, as
 CamServer does). CamServer's own function, measured on this machine with NumPy 1.26 (anchors.md):
