@@ -16,21 +16,22 @@ from camserver.processing import ImageProcessor, warm_up
 
 TITLE = "Processing engine: standard beam metrics, frames/s"
 DESCRIPTION = """
-`camserver.processing.ImageProcessor.process` (pre-processing chain + default function + output dict)
-on synthetic uint16 frames: a Gaussian beam (peak 3000, sigma width/32 x height/36 px) on 100 +- 10
-counts of noise, rotating over 6 different frames so pixels come from memory, not cache. Configs:
-*minimal* = no pre-processing (profiles, fits, COM/RMS, FWHM); *standard* = background subtraction
-(clamp at 0) + threshold + good region + 5 vertical slices. The background is a dark frame (100 +- 10
-counts), which camserver reads as 8-bit levels (`kernels.Dark`). Two rows compare other backgrounds
-with it: a dark frame at 1000 +- 10 counts with 0.05 % hot pixels (8-bit levels above an offset, the
-hot pixels listed and redone), and a background spread over 0..4000 counts, which needs 16 bits.
-One core unless stated; the 2-thread row runs two threads on one shared processor (kernels release the GIL) and is compared with the 1-thread
-figure. Reference measured in the same run: a naive numpy/scipy implementation of the same math
+`camserver.processing.ImageProcessor.process` (pre-processing chain + default function + output
+dict) on synthetic uint16 frames: a Gaussian beam (peak 3000, sigma width/32 x height/36 px) on 100
++- 10 counts of noise, rotating over 6 different frames so pixels come from memory, not cache.
+Configs: *minimal* = no pre-processing (profiles, fits, COM/RMS, FWHM); *standard* = background
+subtraction (clamp at 0) + threshold + good region + 5 vertical slices. The background is a dark
+frame (100 +- 10 counts), which camserver reads as 8-bit levels (`kernels.Dark`). Two rows compare
+other backgrounds with it: a dark frame at 1000 +- 10 counts with 0.05 % hot pixels (8-bit levels
+above an offset, the hot pixels listed and redone), and a background spread over 0..4000 counts,
+which needs 16 bits. One core unless stated; the 2-thread row runs two threads on one shared
+processor (kernels release the GIL) and is compared with the 1-thread figure. Reference measured in
+the same run: a naive numpy/scipy implementation of the same math
 (`tests/unit/processing/reference.py`: full-size temporaries, `scipy.optimize.curve_fit` fits, as
 CamServer does). CamServer's own function, measured on this machine with NumPy 1.26 (anchors.md):
 1280x960 minimal 593, standard 309; 2560x2160 minimal 199, standard 76 frames/s. Targets (issue):
-2560x2160 standard >= 300 frames/s, 1280x960 standard >= 1000 frames/s, i.e. >= 4x CamServer;
-issue 11: 2560x2160 standard >= 700 frames/s. The VM's speed drifts by the hour (the same code has
+2560x2160 standard >= 300 frames/s, 1280x960 standard >= 1000 frames/s, i.e. >= 4x CamServer; issue
+11: 2560x2160 standard >= 700 frames/s. The VM's speed drifts by the hour (the same code has
 measured 10 % apart; the minimal row and the naive reference move with it): compare the rows of one
 run with each other, not runs with runs.
 """
