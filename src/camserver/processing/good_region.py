@@ -18,8 +18,8 @@ import numpy as np
 
 from camserver.processing.gaussian import GaussianFit, solve_gaussian
 from camserver.processing.kernels import narrow_sum_type, region_profiles
-from camserver.processing.profile import profile_bounds
-from camserver.processing.slices import SliceSet, searchable, slice_set, slices_of
+from camserver.processing.profile import profile_bounds, searchable
+from camserver.processing.slices import SliceSet, slice_set, slices_of
 
 __all__ = ["EMPTY", "MISMATCHED", "NO_SLICES", "SLICES_ACROSS_X", "SLICES_BOTH", "GoodRegion", "measure"]
 

@@ -30,6 +30,7 @@ __all__ = [
     "good_region_bounds",
     "index_on_axis",
     "profile_bounds",
+    "searchable",
 ]
 
 Array = np.ndarray[Any, Any]
@@ -213,6 +214,10 @@ def find_index(axis: Array, item: float) -> int:
     Ascending: the index of an equal value, else the one before; descending: ``searchsorted`` on the
     negated axis. Values beyond either end clamp to 0 or ``len(axis) - 1``.
     """
-    if axis.dtype not in _FLOAT_AXES:  # numpy compares other axes with a float in float64
-        axis = axis.astype(np.float64)
-    return int(index_on_axis(axis, float(item)))
+    return int(index_on_axis(searchable(axis), float(item)))
+
+
+def searchable(axis: Array) -> Array:
+    """``axis`` as the compiled search takes it: float32 and float64 as they are, others as float64
+    (numpy compares them with a float in float64 too)."""
+    return axis if axis.dtype in _FLOAT_AXES else axis.astype(np.float64)

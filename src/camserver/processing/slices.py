@@ -19,12 +19,22 @@ import numpy as np
 
 from camserver.processing.gaussian import linear_fit, solve_gaussian
 from camserver.processing.kernels import column_bands, narrow_sum_type, row_bands
-from camserver.processing.profile import index_on_axis
+from camserver.processing.profile import index_on_axis, searchable
 
-__all__ = ["Coupling", "Slice", "SliceSet", "calculate_slices", "coupling", "x_slices", "y_slices"]
+__all__ = [
+    "Coupling",
+    "Slice",
+    "SliceSet",
+    "calculate_slices",
+    "coupling",
+    "slice_bounds",
+    "slice_set",
+    "slices_of",
+    "x_slices",
+    "y_slices",
+]
 
 Array = np.ndarray[Any, Any]
-_FLOAT_AXES = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
 
 
 class Slice(NamedTuple):
@@ -90,12 +100,6 @@ def calculate_slices(
         searchable(axis), float(center), float(standard_deviation), float(scale), int(number_of_slices)
     )
     return [int(bound) for bound in bounds], int(half), None if bounds.shape[0] == 0 else float(length)
-
-
-def searchable(axis: Array) -> Array:
-    """``axis`` as the compiled slice functions take it: float32 and float64 as they are, others as
-    float64 (numpy compares them with a float in float64 too)."""
-    return axis if axis.dtype in _FLOAT_AXES else axis.astype(np.float64)
 
 
 @numba.njit(cache=True, nogil=True)
