@@ -3,8 +3,9 @@
 :func:`pixel_pass` is the heart of the pre-processing chain: one read of the (possibly mirrored,
 rotated or cropped) frame and background views does background subtraction, thresholding, the
 optional write of the C-contiguous output image, both profiles and min/max. The other kernels sum
-bands of a region (slices) and bin frames. Kernels release the GIL, so frames can be processed in
-threads. Profiles ignore NaN pixels; integer frames accumulate in int64, float frames in float64.
+the good region's profiles and bands (slices) in place and bin frames. Kernels release the GIL, so
+frames can be processed in threads. Profiles ignore NaN pixels; integer frames accumulate in int64,
+float frames in float64.
 
 The kernels take C-contiguous 2-D arrays and the width of a row to read in them: typed as views of
 any layout, their inner loops would run one pixel at a time (numba cannot vectorise an unknown
@@ -27,7 +28,6 @@ __all__ = [
     "MODE_SUBTRACT",
     "Dark",
     "PassResult",
-    "band_profiles",
     "bin_frame",
     "column_bands",
     "narrow_sum_type",
@@ -610,21 +610,6 @@ def narrow_sum_type(image: Array) -> Any:
     if image.dtype in _SMALL and max(image.shape) < _SMALL_WIDTH // 2:
         return np.int32(0)
     return profile_dtype(image.dtype).type(0)
-
-
-def band_profiles(image: Array, bounds: Array, *, columns: bool) -> Array:
-    """Profiles of consecutive bands ``bounds[k]:bounds[k+1]``, one row per band.
-
-    ``columns=True``: bands of columns, each summed along x (a y-profile per band); else bands of
-    rows summed along y (an x-profile per band). NaN pixels are left out.
-    """
-    edges = np.ascontiguousarray(bounds, dtype=np.int64)
-    zero = narrow_sum_type(image)
-    if columns:
-        bands: Array = column_bands(image, 0, image.shape[0], edges, zero)
-    else:
-        bands = row_bands(image, 0, image.shape[1], edges, zero)
-    return bands.astype(np.int64) if bands.dtype == np.int32 else bands
 
 
 @numba.njit(cache=True, nogil=True)
